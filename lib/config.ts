@@ -1,0 +1,80 @@
+/**
+ * @module Server settings from the environment, parsed and validated once at
+ * start-up into a frozen object. A bad value stops the server with a message
+ * naming the variable; a bad talosconfig does not (tools report it instead).
+ */
+
+export interface Config {
+  /** Register no mutating tool at all. */
+  readOnly: boolean;
+  /** Cap on the text of one tool result, in bytes. */
+  maxOutputBytes: number;
+  /** Prefixes talos_read_file / talos_list_files may touch; empty = all. */
+  allowedPaths: string[];
+  /** Turn secret masking off (with a start-up warning). */
+  showSecrets: boolean;
+  /** Bypass the one-minor-version-per-step upgrade check. */
+  skipVersionCheck: boolean;
+  /** Deadline for one unary Talos call, ms. */
+  callTimeoutMs: number;
+  /** How many nodes one tool call talks to at once. */
+  fanOutConcurrency: number;
+  /** Contexts a call may select; empty = all in the talosconfig. */
+  allowedContexts: string[];
+  /** Nodes (IPs, CIDRs, hostnames) a call may target; empty = any. */
+  allowedNodes: string[];
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  if (["0", "false", "no", "off"].includes(raw)) return false;
+  throw new ConfigError(`${name}=${env[name]} is not a boolean: use true or false`);
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${raw} must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+/** Byte sizes accept a plain number or a KiB/MiB suffix (`64KiB`, `1MiB`). */
+function bytes(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === "") return fallback;
+  const m = /^(\d+)\s*(b|kb|kib|k|mb|mib|m)?$/i.exec(raw);
+  const unit = m?.[2]?.toLowerCase()[0];
+  const n = m ? Number(m[1]) * (unit === "k" ? 1024 : unit === "m" ? 1 << 20 : 1) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new ConfigError(`${name}=${raw} must be a size from ${min} to ${max} bytes (e.g. 65536 or 64KiB)`);
+  }
+  return n;
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+/** Parses the environment; throws ConfigError naming the bad variable. */
+export function loadConfig(env: Env = process.env): Readonly<Config> {
+  return Object.freeze({
+    readOnly: bool(env, "TALOS_MCP_READ_ONLY", false),
+    maxOutputBytes: bytes(env, "TALOS_MCP_MAX_OUTPUT", 64 * 1024, 1024, 16 << 20),
+    allowedPaths: list(env, "TALOS_MCP_ALLOWED_PATHS"),
+    showSecrets: bool(env, "TALOS_MCP_SHOW_SECRETS", false),
+    skipVersionCheck: bool(env, "TALOS_MCP_SKIP_VERSION_CHECK", false),
+    callTimeoutMs: int(env, "TALOS_MCP_TIMEOUT_MS", 15_000, 100, 600_000),
+    fanOutConcurrency: int(env, "TALOS_MCP_CONCURRENCY", 8, 1, 64),
+    allowedContexts: list(env, "TALOS_MCP_ALLOWED_CONTEXTS"),
+    allowedNodes: list(env, "TALOS_MCP_ALLOWED_NODES"),
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * @module Tool results: the structured value plus its compact JSON text, cut
+ * to the global output cap. What is cut is said in `truncated`, so an agent
+ * knows to narrow the call rather than trust a partial answer.
+ */
+
+export interface CallResult {
+  [key: string]: unknown;
+  content: Array<{ type: "text"; text: string }>;
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+
+interface Found {
+  holder: unknown[] | Record<string, unknown>;
+  key: string | number;
+  path: string;
+  size: number;
+}
+
+/** The largest array (or, failing that, string) below `value`, by serialized size. */
+function largest(value: unknown, kind: "array" | "string", path = ""): Found | undefined {
+  let best: Found | undefined;
+  const visit = (holder: Found["holder"], key: string | number, v: unknown, p: string) => {
+    if (kind === "array" ? Array.isArray(v) && v.length > 0 : typeof v === "string" && v.length > 64) {
+      const size = bytes(JSON.stringify(v));
+      if (!best || size > best.size) best = { holder, key, path: p, size };
+    }
+    if (v && typeof v === "object") {
+      const inner = largest(v, kind, p);
+      if (inner && (!best || inner.size > best.size)) best = inner;
+    }
+  };
+  if (Array.isArray(value)) value.forEach((v, i) => visit(value, i, v, `${path}[${i}]`));
+  else if (value && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) {
+      visit(value as Record<string, unknown>, k, v, path ? `${path}.${k}` : k);
+    }
+  }
+  return best;
+}
+
+/**
+ * Cuts `value` (in place) until its JSON fits in `maxBytes`: the largest
+ * arrays lose items from their end first, then the longest strings are cut.
+ * Returns what was dropped, by path, or undefined when nothing was cut.
+ */
+export function fitToCap(value: Record<string, unknown>, maxBytes: number): Record<string, number> | undefined {
+  const dropped: Record<string, number> = {};
+  const budget = maxBytes - 400; // room for the `truncated` note itself
+  for (let round = 0; round < 200; round++) {
+    const size = bytes(JSON.stringify(value));
+    if (size <= budget) break;
+    const arr = largest(value, "array");
+    if (arr) {
+      const list = (arr.holder as Record<string | number, unknown[]>)[arr.key];
+      const over = size - budget;
+      const perItem = arr.size / list.length;
+      const drop = Math.min(list.length, Math.max(1, Math.ceil(over / perItem)));
+      list.splice(list.length - drop, drop);
+      const key = arr.path.replace(/\[\d+\]/g, "[]");
+      dropped[key] = (dropped[key] ?? 0) + drop;
+      continue;
+    }
+    const str = largest(value, "string");
+    if (!str) break;
+    const s = (str.holder as Record<string | number, string>)[str.key];
+    const keep = Math.max(0, s.length - (size - budget) - 32);
+    (str.holder as Record<string | number, string>)[str.key] = s.slice(0, keep) + "…[cut]";
+    dropped[`${str.path} (characters)`] = s.length - keep;
+  }
+  return Object.keys(dropped).length ? dropped : undefined;
+}
+
+/** A successful result, bounded by `maxBytes`. */
+export function okResult(value: Record<string, unknown>, maxBytes: number): CallResult {
+  const dropped = fitToCap(value, maxBytes);
+  if (dropped) {
+    const own = value.truncated && typeof value.truncated === "object" ? value.truncated : {};
+    value.truncated = {
+      ...own,
+      output_cap: maxBytes,
+      dropped,
+      hint: "Result cut to fit TALOS_MCP_MAX_OUTPUT; narrow the call (fewer nodes, filters, limits).",
+    };
+  }
+  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
+}
+
+/** A failed call: the message is the whole result. */
+export function errorResult(message: string): CallResult {
+  return { content: [{ type: "text", text: message }], isError: true };
+}

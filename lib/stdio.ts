@@ -1,0 +1,24 @@
+/** @module The MCP server over stdio: stdout is the JSON-RPC stream, logs go to stderr. */
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import type { Config } from "./config.ts";
+import { log } from "./log.ts";
+import { createServer } from "./server.ts";
+import { ALL_TOOLS } from "./tools/mod.ts";
+
+export async function serveStdio(config: Readonly<Config>): Promise<void> {
+  if (config.showSecrets) {
+    log("warning", "TALOS_MCP_SHOW_SECRETS=true: secrets in machine configs, files and logs reach the agent unmasked");
+  }
+  const { server, sessions } = createServer({ config, tools: ALL_TOOLS });
+  const transport = new StdioServerTransport();
+  const stop = async () => {
+    sessions.close();
+    await server.close().catch(() => {});
+    process.exit(0);
+  };
+  transport.onclose = () => void stop();
+  process.stdin.on("end", () => void stop());
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+  await server.connect(transport);
+}

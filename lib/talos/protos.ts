@@ -1,0 +1,73 @@
+/**
+ * @module The Talos API subset in proto/, embedded in the binary as text and
+ * parsed on first use (parsing costs tens of milliseconds, so never at start-up).
+ */
+import type { MethodDefinition, PackageDefinition } from "@grpc/proto-loader";
+import common from "../../proto/common/common.proto" with { type: "text" };
+import status from "../../proto/google/rpc/status.proto" with { type: "text" };
+import machine from "../../proto/machine/machine.proto" with { type: "text" };
+import image from "../../proto/machine/image.proto" with { type: "text" };
+import lifecycle from "../../proto/machine/lifecycle.proto" with { type: "text" };
+import cluster from "../../proto/cluster/cluster.proto" with { type: "text" };
+import storage from "../../proto/storage/storage.proto" with { type: "text" };
+import resource from "../../proto/v1alpha1/resource.proto" with { type: "text" };
+import state from "../../proto/v1alpha1/state.proto" with { type: "text" };
+import config from "../../proto/resource/config/config.proto" with { type: "text" };
+
+/** Include-relative path → text, in dependency order. */
+export const PROTO_SOURCES: ReadonlyArray<[string, string]> = [
+  ["google/rpc/status.proto", status],
+  ["common/common.proto", common],
+  ["machine/machine.proto", machine],
+  ["machine/image.proto", image],
+  ["machine/lifecycle.proto", lifecycle],
+  ["cluster/cluster.proto", cluster],
+  ["storage/storage.proto", storage],
+  ["v1alpha1/resource.proto", resource],
+  ["v1alpha1/state.proto", state],
+  ["resource/config/config.proto", config],
+];
+
+/** Decoding options (TALOS_API.md §2.1): exact field names, uint64 as strings, Any decoded. */
+export const LOADER_OPTIONS = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  json: true,
+} as const;
+
+export type ServiceName =
+  | "machine.MachineService"
+  | "machine.ImageService"
+  | "machine.LifecycleService"
+  | "cluster.ClusterService"
+  | "storage.StorageService"
+  | "cosi.resource.State";
+
+let definition: PackageDefinition | undefined;
+
+/** Parses the embedded protos once; later calls return the same definition. */
+export async function packageDefinition(): Promise<PackageDefinition> {
+  if (definition) return definition;
+  const [{ default: protobuf }, protoLoader] = await Promise.all([
+    import("protobufjs"),
+    import("@grpc/proto-loader"),
+  ]);
+  const root = new protobuf.Root();
+  for (const wkt of ["any", "duration", "empty", "timestamp"]) {
+    root.addJSON(protobuf.common.get(`google/protobuf/${wkt}.proto`)!.nested!);
+  }
+  for (const [, text] of PROTO_SOURCES) protobuf.parse(text, root, { keepCase: true });
+  definition = protoLoader.fromJSON(root.toJSON(), LOADER_OPTIONS);
+  return definition;
+}
+
+/** The definition of one method, e.g. ("machine.MachineService", "Version"). */
+export async function method(service: ServiceName, name: string): Promise<MethodDefinition<object, object>> {
+  const def = (await packageDefinition())[service] as Record<string, MethodDefinition<object, object>> | undefined;
+  const m = def?.[name];
+  if (!m) throw new Error(`unknown RPC ${service}/${name}: not in proto/`);
+  return m;
+}

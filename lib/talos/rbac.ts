@@ -1,0 +1,53 @@
+/**
+ * @module Which Talos roles may call which RPC (TALOS_API.md §1.6, Talos 1.14).
+ * Used to name the missing role in PERMISSION_DENIED messages, to decide which
+ * tools a certificate can use, and by the simulator to enforce the same rules.
+ */
+
+export const ROLE = {
+  admin: "os:admin",
+  operator: "os:operator",
+  reader: "os:reader",
+  etcdBackup: "os:etcd:backup",
+} as const;
+
+const A = [ROLE.admin];
+const AO = [ROLE.admin, ROLE.operator];
+const AOR = [ROLE.admin, ROLE.operator, ROLE.reader];
+
+const RULES: Record<string, readonly string[]> = {
+  "/machine.MachineService/ApplyConfiguration": A,
+  "/machine.MachineService/Read": A,
+  "/machine.MachineService/Kubeconfig": A,
+  "/machine.MachineService/Rollback": A,
+  "/machine.MachineService/Upgrade": A,
+  "/machine.MachineService/EtcdForfeitLeadership": A,
+  "/machine.LifecycleService/Upgrade": A,
+  "/machine.MachineService/Reboot": AO,
+  "/machine.MachineService/Shutdown": AO,
+  "/machine.MachineService/Restart": AO,
+  "/machine.MachineService/ServiceStart": AO,
+  "/machine.MachineService/ServiceStop": AO,
+  "/machine.MachineService/ServiceRestart": AO,
+  "/machine.MachineService/EtcdAlarmDisarm": AO,
+  "/machine.MachineService/EtcdDefragment": AO,
+  "/machine.MachineService/ImagePull": AO,
+  "/machine.ImageService/Pull": AO,
+  "/machine.MachineService/EtcdSnapshot": [ROLE.admin, ROLE.operator, ROLE.etcdBackup],
+  "/machine.MachineService/EtcdMemberList": [...AOR, ROLE.etcdBackup],
+  "/machine.MachineService/EtcdStatus": [...AOR, ROLE.etcdBackup],
+  "/machine.MachineService/EtcdAlarmList": [...AOR, ROLE.etcdBackup],
+};
+
+/** Roles allowed to call `method` (a full gRPC path); reader-level when not listed. */
+export function rolesFor(method: string): readonly string[] {
+  return RULES[method] ?? AOR;
+}
+
+/** Whether a certificate with `roles` may call `method`. */
+export function mayCall(roles: readonly string[], method: string): boolean {
+  return rolesFor(method).some((r) => roles.includes(r));
+}
+
+/** COSI resources of sensitive types (machine config, secrets) need os:admin. */
+export const SENSITIVE_ROLES: readonly string[] = A;

@@ -1,0 +1,80 @@
+/**
+ * @module Sessions: one TalosClient per talosconfig context, created on first
+ * use and reused; re-created when the talosconfig changes on disk. Also
+ * decides which nodes a call targets.
+ */
+import { ToolError } from "../errors.ts";
+import type { Config } from "../config.ts";
+import type { TalosClient } from "./client.ts";
+import {
+  assertCertValid,
+  endpointHost,
+  locateTalosconfig,
+  readTalosconfig,
+  resolveContext,
+  type TalosconfigFile,
+  type TalosContext,
+} from "./talosconfig.ts";
+
+export interface TalosSession {
+  ctx: TalosContext;
+  client: TalosClient;
+  /** Real hostnames learned so far, by node as asked for. */
+  hostnames: Map<string, string>;
+}
+
+type Env = Record<string, string | undefined>;
+
+export class Sessions {
+  private readonly cache = new Map<string, TalosSession>();
+
+  constructor(private readonly config: Readonly<Config>, private readonly env: Env = process.env) {}
+
+  /** The parsed talosconfig (re-read when it changed). */
+  file(): TalosconfigFile {
+    return readTalosconfig(locateTalosconfig(this.env));
+  }
+
+  /** The session for `contextName` (default: TALOS_CONTEXT or the current context). */
+  async get(contextName?: string): Promise<TalosSession> {
+    const ctx = resolveContext(this.file(), contextName, this.env);
+    const allowed = this.config.allowedContexts;
+    if (allowed.length && !allowed.includes(ctx.name)) {
+      throw new ToolError(
+        `Context "${ctx.name}" is not allowed here; TALOS_MCP_ALLOWED_CONTEXTS permits: ${allowed.join(", ")}.`,
+        "DENIED",
+      );
+    }
+    assertCertValid(ctx);
+    // Keyed by everything that shapes the connection, so an edited talosconfig gets a fresh client.
+    const key = [ctx.file, ctx.name, ctx.endpoints.join(","), ctx.cert.fingerprint, ctx.caPem.length].join("|");
+    let s = this.cache.get(key);
+    if (!s) {
+      for (const [k, old] of this.cache) {
+        if (k.startsWith(`${ctx.file}|${ctx.name}|`)) {
+          old.client.close();
+          this.cache.delete(k);
+        }
+      }
+      const { TalosClient } = await import("./client.ts");
+      s = { ctx, client: new TalosClient(ctx, this.config.callTimeoutMs), hostnames: new Map() };
+      this.cache.set(key, s);
+    }
+    return s;
+  }
+
+  close(): void {
+    for (const s of this.cache.values()) s.client.close();
+    this.cache.clear();
+  }
+}
+
+/**
+ * The nodes a call targets: the ones asked for, else the context's nodes,
+ * else the endpoints' hosts (talosctl refuses to guess; we say which we used).
+ */
+export function targetNodes(ctx: TalosContext, asked?: readonly string[]): string[] {
+  if (asked?.length) return [...new Set(asked.map((n) => n.trim()).filter(Boolean))];
+  if (ctx.nodes.length) return [...ctx.nodes];
+  return [...new Set(ctx.endpoints.map(endpointHost))];
+}

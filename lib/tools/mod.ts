@@ -1,0 +1,12 @@
+/** @module The one explicit list of tools; no import side effects. */
+import type { ToolSpec } from "./define.ts";
+import { getTool, resourceDefinitionsTool } from "./resources.ts";
+import { servicesTool } from "./services.ts";
+import { versionTool } from "./version.ts";
+
+export const ALL_TOOLS: readonly ToolSpec[] = [
+  versionTool,
+  servicesTool,
+  resourceDefinitionsTool,
+  getTool,
+];

@@ -1,0 +1,46 @@
+/** @module Parameters and result pieces shared by many tools. */
+import * as v from "valibot";
+
+/** IPv4/IPv6 literal or DNS name, no port: what apid accepts as a `node` target. */
+const NODE_RE = /^(?:[0-9A-Fa-f:.]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?)$/;
+
+export const nodeName = v.pipe(
+  v.string(),
+  v.trim(),
+  v.minLength(1, "a node must not be empty"),
+  v.maxLength(253, "a node name is at most 253 characters"),
+  v.regex(NODE_RE, "a node is an IP address or hostname without a port, e.g. 10.5.0.2"),
+);
+
+export const context = v.optional(
+  v.pipe(
+    v.string(),
+    v.minLength(1),
+    v.maxLength(128),
+    v.description("talosconfig context (cluster) to use; default: the current context. talos_contexts lists them."),
+  ),
+);
+
+export const nodes = v.optional(
+  v.pipe(
+    v.array(nodeName),
+    v.maxLength(64, "at most 64 nodes per call"),
+    v.description("Nodes to target (IPs or hostnames); default: the context's nodes."),
+  ),
+);
+
+/** Common to every per-node result entry. */
+export const nodeEntry = {
+  node: v.string(),
+  hostname: v.optional(v.string()),
+  error: v.optional(v.string()),
+  code: v.optional(v.string()),
+};
+
+/** `{ nodes: [{node, hostname?, error?, ...entries}] }`: the result of per-node tools. */
+export function perNodeOutput(entries: v.ObjectEntries): v.ObjectEntries {
+  const optional = Object.fromEntries(
+    Object.entries(entries).map(([k, s]) => [k, v.optional(s as v.GenericSchema)]),
+  );
+  return { nodes: v.array(v.object({ ...nodeEntry, ...optional })) };
+}

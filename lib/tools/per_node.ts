@@ -1,0 +1,65 @@
+/**
+ * @module Runs a tool's per-node work across the targeted nodes and shapes the
+ * result as `{nodes: [{node, hostname?, ...value | error}]}`.
+ */
+import { isIP } from "node:net";
+import { fanOut } from "../talos/fan_out.ts";
+import { type TalosSession, targetNodes } from "../talos/session.ts";
+import type { ToolContext } from "./define.ts";
+
+export interface Targeting {
+  context?: string;
+  nodes?: string[];
+}
+
+export type NodeEntry = { node: string; hostname?: string; error?: string; code?: string } & Record<string, unknown>;
+
+const HOSTNAME_TIMEOUT_MS = 2_000;
+
+/** Calls `fn` once per target node, in parallel; one failing node never hides the others. */
+export async function perNode<T extends Record<string, unknown>>(
+  ctx: ToolContext,
+  args: Targeting,
+  fn: (session: TalosSession, node: string) => Promise<T>,
+): Promise<{ nodes: NodeEntry[] }> {
+  const session = await ctx.session(args.context);
+  const targets = targetNodes(session.ctx, args.nodes);
+  const [outcomes] = await Promise.all([
+    fanOut(targets, ctx.config.fanOutConcurrency, (node) => fn(session, node)),
+    learnHostnames(session, targets, ctx.signal, Math.min(HOSTNAME_TIMEOUT_MS, ctx.config.callTimeoutMs)),
+  ]);
+  return {
+    nodes: outcomes.map((o) => {
+      const hostname = session.hostnames.get(o.node);
+      const head: NodeEntry = { node: o.node, ...(hostname && hostname !== o.node ? { hostname } : {}) };
+      return o.error !== undefined ? { ...head, error: o.error, code: o.code } : { ...head, ...o.value };
+    }),
+  };
+}
+
+/**
+ * Nodes are usually named by IP; learn each one's hostname once (a cheap
+ * Hostname call in parallel with the real work) so results can show both.
+ */
+async function learnHostnames(
+  session: TalosSession,
+  nodes: string[],
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<void> {
+  const unknown = nodes.filter((n) => isIP(n) && !session.hostnames.has(n));
+  await Promise.all(unknown.map(async (node) => {
+    try {
+      const res = await session.client.unary<{ messages: Array<{ hostname: string }> }>(
+        "machine.MachineService",
+        "Hostname",
+        {},
+        { node, timeoutMs, signal },
+      );
+      const hostname = res.messages?.[0]?.hostname;
+      if (hostname) session.hostnames.set(node, hostname);
+    } catch {
+      // Best effort: the tool's own call reports why the node failed.
+    }
+  }));
+}

@@ -1,0 +1,49 @@
+/** @module talos_version: the Talos build each node runs. */
+import * as v from "valibot";
+import { defineTool, READ_ONLY } from "./define.ts";
+import { context, nodes, perNodeOutput } from "./params.ts";
+import { perNode } from "./per_node.ts";
+
+interface VersionResponse {
+  messages: Array<{
+    version: { tag: string; sha: string; built: string; go_version: string; os: string; arch: string } | null;
+    platform: { name: string; mode: string } | null;
+  }>;
+}
+
+export const versionTool = defineTool({
+  name: "talos_version",
+  title: "Node: Talos version",
+  description: "Talos version, commit, Go version, arch and platform of each node. Cheap; use it to check " +
+    "reachability and versions before upgrades or when behaviour differs between nodes.",
+  annotations: READ_ONLY,
+  input: { context, nodes },
+  output: perNodeOutput({
+    tag: v.string(),
+    sha: v.string(),
+    built: v.string(),
+    go_version: v.string(),
+    os: v.string(),
+    arch: v.string(),
+    platform: v.string(),
+    platform_mode: v.string(),
+  }),
+  run: (args, ctx) =>
+    perNode(ctx, args, async (s, node) => {
+      const res = await s.client.unary<VersionResponse>("machine.MachineService", "Version", {}, {
+        node,
+        signal: ctx.signal,
+      });
+      const m = res.messages?.[0];
+      const ver = m?.version;
+      return {
+        tag: ver?.tag ?? "",
+        sha: ver?.sha ?? "",
+        ...(ver?.built ? { built: ver.built } : {}),
+        go_version: ver?.go_version ?? "",
+        os: ver?.os ?? "",
+        arch: ver?.arch ?? "",
+        ...(m?.platform ? { platform: m.platform.name, platform_mode: m.platform.mode } : {}),
+      };
+    }),
+});

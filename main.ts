@@ -1,0 +1,61 @@
+/**
+ * talos-mcp: MCP server for Talos Linux clusters.
+ *
+ * main.ts parses flags and picks a mode: the MCP server over stdio (default)
+ * or the simulated cluster (`sim`). Heavy modules load lazily, so the server
+ * answers `initialize` before grpc-js or the protos are touched.
+ */
+import { ConfigError, loadConfig } from "./lib/config.ts";
+import { COMMIT, VERSION } from "./lib/version.ts";
+
+const USAGE = `talos-mcp ${VERSION}: MCP server for Talos Linux clusters
+
+Usage:
+  talos-mcp                 serve MCP over stdio (what MCP clients run)
+  talos-mcp sim [options]   run a simulated Talos cluster on 127.0.0.1 and print its talosconfig path
+                            (--control-planes N, --workers N, --port P, --dir DIR; see --help there)
+  talos-mcp --version       print version and commit
+  talos-mcp --help          this text
+
+Talos credentials come from the talosconfig, found as talosctl finds it: TALOSCONFIG,
+$TALOS_HOME/config or ~/.talos/config, /var/run/secrets/talos.dev/config.
+Settings (environment): TALOS_CONTEXT, TALOS_ENDPOINTS, TALOS_MCP_READ_ONLY, TALOS_MCP_MAX_OUTPUT,
+TALOS_MCP_TIMEOUT_MS, TALOS_MCP_CONCURRENCY, TALOS_MCP_ALLOWED_CONTEXTS, TALOS_MCP_SHOW_SECRETS,
+TALOS_MCP_LOG_LEVEL. The README lists them all.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === "--version" || cmd === "-v" || cmd === "version") {
+    process.stdout.write(`talos-mcp ${VERSION} (commit ${COMMIT})\n`);
+    return 0;
+  }
+  if (cmd === "--help" || cmd === "-h" || cmd === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (cmd === "sim") {
+    const { runSimCli } = await import("./lib/sim/cli.ts");
+    return runSimCli(rest);
+  }
+  if (cmd !== undefined) {
+    process.stderr.write(`talos-mcp: unknown argument "${cmd}"\n\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`talos-mcp: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const { serveStdio } = await import("./lib/stdio.ts");
+  await serveStdio(config);
+  return -1; // keep running until stdin closes
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

@@ -1,0 +1,87 @@
+/**
+ * Test harness: a simulated cluster plus an MCP client connected either to the
+ * compiled binary over stdio (end-to-end) or to the server in-process (fast
+ * tool tests). Both use the official SDK Client.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { loadConfig } from "../lib/config.ts";
+import { createServer } from "../lib/server.ts";
+import { type Sim, type SimOptions, startSim } from "../lib/sim/mod.ts";
+import { ALL_TOOLS } from "../lib/tools/mod.ts";
+
+export const BIN = resolve(import.meta.dir, "..", process.env.TALOS_MCP_BIN ?? "dist/talos-mcp");
+
+export interface Harness {
+  sim: Sim;
+  client: Client;
+  /** Everything the server wrote to stderr so far (binary mode only). */
+  stderr(): string;
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
+  close(): Promise<void>;
+}
+
+type Env = Record<string, string>;
+
+/** Spawns dist/talos-mcp against a fresh simulated cluster. */
+export async function spawnHarness(opts: { sim?: SimOptions; env?: Env; simInstance?: Sim } = {}): Promise<Harness> {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
+  const sim = opts.simInstance ?? await startSim(opts.sim);
+  const transport = new StdioClientTransport({
+    command: BIN,
+    args: [],
+    env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig, ...opts.env },
+    stderr: "pipe",
+  });
+  let stderr = "";
+  transport.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+  const client = new Client({ name: "talos-mcp-tests", version: "1.0.0" });
+  await client.connect(transport);
+  return wrap(sim, client, () => stderr, !opts.simInstance);
+}
+
+/** The server in-process over an in-memory transport: same code path, no spawn. */
+export async function inMemoryHarness(opts: { sim?: SimOptions; env?: Env; simInstance?: Sim } = {}): Promise<Harness> {
+  const sim = opts.simInstance ?? await startSim(opts.sim);
+  const env = { TALOSCONFIG: sim.talosconfig, HOME: sim.dir, ...opts.env };
+  const { server } = createServer({ config: loadConfig(env), tools: ALL_TOOLS, env });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await server.connect(a);
+  const client = new Client({ name: "talos-mcp-tests", version: "1.0.0" });
+  await client.connect(b);
+  return wrap(sim, client, () => "", !opts.simInstance);
+}
+
+function wrap(sim: Sim, client: Client, stderr: () => string, ownSim: boolean): Harness {
+  return {
+    sim,
+    client,
+    stderr,
+    call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    close: async () => {
+      await client.close();
+      if (ownSim) await sim.stop();
+    },
+  };
+}
+
+/** The structured result of a successful call; fails loudly with the error text otherwise. */
+export function ok<T = any>(r: CallToolResult): T {
+  if (r.isError) throw new Error(`tool returned an error: ${text(r)}`);
+  return r.structuredContent as T;
+}
+
+export function text(r: CallToolResult): string {
+  return r.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
+}
+
+/** The per-node entry for `node` in a `{nodes: [...]}` result. */
+export function entry(result: { nodes: Array<{ node: string }> }, node: string): any {
+  const e = result.nodes.find((n) => n.node === node);
+  if (!e) throw new Error(`no entry for ${node} in ${JSON.stringify(result).slice(0, 300)}`);
+  return e;
+}
