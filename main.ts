@@ -6,6 +6,7 @@
  * answers `initialize` before grpc-js or the protos are touched.
  */
 import { ConfigError, loadConfig } from "./lib/config.ts";
+import { serveStdio } from "./lib/stdio.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 
 const USAGE = `talos-mcp ${VERSION}: MCP server for Talos Linux clusters
@@ -52,7 +53,6 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const { serveStdio } = await import("./lib/stdio.ts");
   await serveStdio(config);
   return -1; // keep running until stdin closes
 }

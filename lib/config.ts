@@ -23,6 +23,8 @@ export interface Config {
   allowedContexts: string[];
   /** Nodes (IPs, CIDRs, hostnames) a call may target; empty = any. */
   allowedNodes: string[];
+  /** Connect to the default context in the background once the client has initialized. */
+  warmUp: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -76,5 +78,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     fanOutConcurrency: int(env, "TALOS_MCP_CONCURRENCY", 8, 1, 64),
     allowedContexts: list(env, "TALOS_MCP_ALLOWED_CONTEXTS"),
     allowedNodes: list(env, "TALOS_MCP_ALLOWED_NODES"),
+    warmUp: bool(env, "TALOS_MCP_WARMUP", true),
   });
 }

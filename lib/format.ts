@@ -20,18 +20,13 @@ interface Found {
   size: number;
 }
 
-/** The largest array (or, failing that, string) below `value`, by serialized size. */
-function largest(value: unknown, kind: "array" | "string", path = ""): Found | undefined {
-  let best: Found | undefined;
+/** Every non-empty array (or long string) below `value`, with its path and serialized size. */
+function collect(value: unknown, kind: "array" | "string", path = "", out: Found[] = []): Found[] {
   const visit = (holder: Found["holder"], key: string | number, v: unknown, p: string) => {
     if (kind === "array" ? Array.isArray(v) && v.length > 0 : typeof v === "string" && v.length > 64) {
-      const size = bytes(JSON.stringify(v));
-      if (!best || size > best.size) best = { holder, key, path: p, size };
+      out.push({ holder, key, path: p, size: bytes(JSON.stringify(v)) });
     }
-    if (v && typeof v === "object") {
-      const inner = largest(v, kind, p);
-      if (inner && (!best || inner.size > best.size)) best = inner;
-    }
+    if (v && typeof v === "object") collect(v, kind, p, out);
   };
   if (Array.isArray(value)) value.forEach((v, i) => visit(value, i, v, `${path}[${i}]`));
   else if (value && typeof value === "object") {
@@ -39,7 +34,24 @@ function largest(value: unknown, kind: "array" | "string", path = ""): Found | u
       visit(value as Record<string, unknown>, k, v, path ? `${path}.${k}` : k);
     }
   }
-  return best;
+  return out;
+}
+
+/**
+ * What to cut next: the largest candidate, but when most of its weight sits in
+ * a nested list (the per-node `nodes` list holding one node's huge `items`),
+ * the nested one, so no node disappears from the result for another's bulk.
+ */
+function largest(value: unknown, kind: "array" | "string"): Found | undefined {
+  const all = collect(value, kind);
+  let best = all.reduce<Found | undefined>((b, f) => (!b || f.size > b.size ? f : b), undefined);
+  for (;;) {
+    const inner = best && all
+      .filter((f) => f.path.startsWith(best!.path) && f.path !== best!.path && f.size * 2 >= best!.size)
+      .reduce<Found | undefined>((b, f) => (!b || f.size > b.size ? f : b), undefined);
+    if (!inner) return best;
+    best = inner;
+  }
 }
 
 /**

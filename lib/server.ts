@@ -20,6 +20,7 @@ import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
 import { toolSchemas } from "./tools/schema.ts";
 import { VERSION } from "./version.ts";
+import { warmUp } from "./warmup.ts";
 
 const INSTRUCTIONS =
   `Tools for Talos Linux clusters over the Talos API. Every tool takes an optional context (cluster) and nodes (default: the context's nodes); results list each node with its data or its error.
@@ -98,6 +99,7 @@ export function createServer(
     setMcpSink((level, message) => {
       server.sendLoggingMessage({ level, logger: "talos-mcp", data: message }).catch(() => {});
     });
+    if (config.warmUp) setTimeout(() => void warmUp(sessions, config), 0);
   };
   server.onclose = () => {
     setMcpSink(undefined);

@@ -6,13 +6,14 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { type CallToolResult, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig } from "../lib/config.ts";
 import { createServer } from "../lib/server.ts";
 import { type Sim, type SimOptions, startSim } from "../lib/sim/mod.ts";
 import { ALL_TOOLS } from "../lib/tools/mod.ts";
+import { WARMUP_DONE } from "../lib/warmup.ts";
 
 export const BIN = resolve(import.meta.dir, "..", process.env.TALOS_MCP_BIN ?? "dist/talos-mcp");
 
@@ -21,6 +22,8 @@ export interface Harness {
   client: Client;
   /** Everything the server wrote to stderr so far (binary mode only). */
   stderr(): string;
+  /** MCP logging notifications received so far. */
+  logs(): Array<{ level: string; data: string }>;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }
@@ -40,8 +43,10 @@ export async function spawnHarness(opts: { sim?: SimOptions; env?: Env; simInsta
   let stderr = "";
   transport.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
   const client = new Client({ name: "talos-mcp-tests", version: "1.0.0" });
+  const logs = collectLogs(client);
   await client.connect(transport);
-  return wrap(sim, client, () => stderr, !opts.simInstance);
+  await warmedUp(logs, opts.env);
+  return wrap(sim, client, () => stderr, !opts.simInstance, logs);
 }
 
 /** The server in-process over an in-memory transport: same code path, no spawn. */
@@ -52,15 +57,49 @@ export async function inMemoryHarness(opts: { sim?: SimOptions; env?: Env; simIn
   const [a, b] = InMemoryTransport.createLinkedPair();
   await server.connect(a);
   const client = new Client({ name: "talos-mcp-tests", version: "1.0.0" });
+  const logs = collectLogs(client);
   await client.connect(b);
-  return wrap(sim, client, () => "", !opts.simInstance);
+  await warmedUp(logs, opts.env);
+  return wrap(sim, client, () => "", !opts.simInstance, logs);
 }
 
-function wrap(sim: Sim, client: Client, stderr: () => string, ownSim: boolean): Harness {
+interface Logs {
+  lines: Array<{ level: string; data: string }>;
+  waiters: Array<() => void>;
+}
+
+/** MCP logging notifications the server sent, as they arrive. */
+function collectLogs(client: Client): Logs {
+  const logs: Logs = { lines: [], waiters: [] };
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.lines.push({ level: n.params.level, data: String(n.params.data) });
+    for (const w of logs.waiters.splice(0)) w();
+  });
+  return logs;
+}
+
+/**
+ * The server connects in the background after initialize; wait for it to say
+ * so, so that RPC counts in tests are not disturbed by warm-up calls.
+ */
+async function warmedUp(logs: Logs, env: Env = {}): Promise<void> {
+  if (env.TALOS_MCP_WARMUP === "false") return;
+  const deadline = Date.now() + 15_000;
+  while (!logs.lines.some((l) => l.data.startsWith(WARMUP_DONE))) {
+    if (Date.now() > deadline) throw new Error("the server never reported the end of its warm-up");
+    await new Promise<void>((resolve) => {
+      logs.waiters.push(resolve);
+      setTimeout(resolve, 1_000);
+    });
+  }
+}
+
+function wrap(sim: Sim, client: Client, stderr: () => string, ownSim: boolean, logs: Logs): Harness {
   return {
     sim,
     client,
     stderr,
+    logs: () => logs.lines,
     call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
     close: async () => {
       await client.close();

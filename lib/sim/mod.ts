@@ -17,6 +17,8 @@ export interface SimOptions extends ClusterSpec {
   dir?: string;
   /** Port of the first endpoint (0 = any free port). */
   port?: number;
+  /** Loopback address to listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 export interface Sim {
@@ -50,12 +52,12 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const endpoints: SimEndpoint[] = [];
   for (let i = 0; i < count; i++) {
     const ep = new SimEndpoint(i, cps[i], cluster, calls);
-    await ep.listen(creds, opts.port && i === 0 ? opts.port : 0);
+    await ep.listen(creds, opts.port && i === 0 ? opts.port : 0, opts.host);
     endpoints.push(ep);
   }
   const ownDir = !opts.dir;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "talos-mcp-sim-"));
-  const endpointAddrs = endpoints.map((e) => `127.0.0.1:${e.port}`);
+  const endpointAddrs = endpoints.map((e) => `${opts.host ?? "127.0.0.1"}:${e.port}`);
   const talosconfig = writeTalosconfig(
     dir,
     cluster.name,

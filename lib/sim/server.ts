@@ -58,7 +58,7 @@ export class SimEndpoint {
     private readonly calls: RecordedCall[],
   ) {}
 
-  async listen(creds: grpc.ServerCredentials, port = 0): Promise<number> {
+  async listen(creds: grpc.ServerCredentials, port = 0, host = "127.0.0.1"): Promise<number> {
     const def = await packageDefinition();
     for (const entry of Object.values(def)) {
       if ("format" in entry) continue; // a message or enum, not a service
@@ -66,7 +66,7 @@ export class SimEndpoint {
       this.server.addService(service as grpc.ServiceDefinition, this.implement(service));
     }
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`127.0.0.1:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)))
+      this.server.bindAsync(`${host}:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)))
     );
     return this.port;
   }
@@ -79,23 +79,34 @@ export class SimEndpoint {
     return impl;
   }
 
-  /** Where apid would send the call, or the status it would answer with (§3.1). */
-  private route(path: string, md: grpc.Metadata, roles: string[], request: unknown): SimNode {
-    const node = md.get("node").map(String);
-    const nodes = md.get("nodes").map(String);
+  /**
+   * Where apid would send the call (§3.1): the `node` target, the endpoint's
+   * own node, or for one-to-many `nodes` proxying the list of targets.
+   */
+  private route(path: string, md: grpc.Metadata, roles: string[], request: unknown): Route {
+    // HTTP/2 servers in Node and Bun join repeated headers with ", "; Go's apid sees a list.
+    const values = (key: string) => md.get(key).flatMap((v) => String(v).split(", "));
+    const node = values("node");
+    const nodes = values("nodes");
     this.calls.push({ method: path, node, nodes, endpoint: this.index, roles, request, at: Date.now() });
     if (node.length > 1) throw new SimError(Code.INVALID_ARGUMENT, "node metadata must be single-valued");
-    if (nodes.length) {
-      throw new SimError(Code.INVALID_ARGUMENT, `one-2-many proxying is not supported for method ${path}`);
-    }
     if (!roles.length) throw new SimError(Code.PERMISSION_DENIED, "not authorized");
-    const target = node.length ? this.cluster.find(node[0]) : this.self;
+    if (nodes.length) {
+      if (!ONE_TO_MANY.some((prefix) => path.startsWith(prefix))) {
+        throw new SimError(Code.INVALID_ARGUMENT, `one-2-many proxying is not supported for method ${path}`);
+      }
+      return { many: nodes };
+    }
+    return { one: this.target(path, node[0], roles) };
+  }
+
+  /** The node apid would reach for `name` (absent: itself), or the status it would answer with. */
+  private target(path: string, name: string | undefined, roles: string[]): SimNode {
+    const target = name === undefined ? this.self : this.cluster.find(name);
     if (!target || target.faults.down) {
       throw new SimError(
         Code.UNAVAILABLE,
-        `connection error: desc = "transport: Error while dialing: dial tcp ${
-          node[0]
-        }:50000: connect: no route to host"`,
+        `connection error: desc = "transport: Error while dialing: dial tcp ${name}:50000: connect: no route to host"`,
       );
     }
     if (!mayCall(roles, path)) throw new SimError(Code.PERMISSION_DENIED, "not authorized");
@@ -104,11 +115,11 @@ export class SimEndpoint {
 
   private async prepare(
     path: string,
-    call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>,
+    name: string | undefined,
+    roles: string[],
     signal: AbortSignal,
   ): Promise<SimCall> {
-    const roles = rolesOf(call);
-    const node = this.route(path, call.metadata, roles, call.request);
+    const node = this.target(path, name, roles);
     if (node.faults.delayMs) await sleep(node.faults.delayMs, signal);
     return { node, cluster: this.cluster, roles, signal };
   }
@@ -117,11 +128,34 @@ export class SimEndpoint {
     return async (call, callback) => {
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
+      const handler = lookup("unary", path);
       try {
-        const handler = lookup("unary", path);
-        const ctx = await this.prepare(path, call, abort.signal);
+        const roles = rolesOf(call);
+        const route = this.route(path, call.metadata, roles, call.request);
         if (!handler) throw new SimError(Code.UNIMPLEMENTED, `unknown method ${path}`);
-        callback(null, await handler(ctx, call.request));
+        if ("one" in route) {
+          const ctx = await this.prepare(
+            path,
+            route.one.ip === this.self.ip ? undefined : route.one.ip,
+            roles,
+            abort.signal,
+          );
+          return callback(null, await handler(ctx, call.request));
+        }
+        // One-to-many: every node's reply, each message tagged with the target as asked for; failures in-band.
+        const replies = await Promise.all(route.many.map(async (name) => {
+          try {
+            const ctx = await this.prepare(path, name, roles, abort.signal);
+            const res = await handler(ctx, call.request) as { messages?: Record<string, unknown>[] };
+            return (res.messages ?? []).map((m) => ({ ...m, metadata: { hostname: name } }));
+          } catch (err) {
+            const st = toStatus(err);
+            return [{
+              metadata: { hostname: name, error: st.details, status: { code: st.code, message: st.details } },
+            }];
+          }
+        }));
+        callback(null, { messages: replies.flat() });
       } catch (err) {
         callback(toStatus(err));
       }
@@ -132,23 +166,43 @@ export class SimEndpoint {
     return async (call) => {
       const abort = new AbortController();
       call.on("cancelled", () => abort.abort());
-      try {
-        const handler = lookup("stream", path);
-        const ctx = await this.prepare(path, call, abort.signal);
-        if (!handler) throw new SimError(Code.UNIMPLEMENTED, `unknown method ${path}`);
+      const handler = lookup("stream", path);
+      const write = async (msg: unknown) => {
+        if (abort.signal.aborted) throw new SimError(Code.CANCELLED, "cancelled");
+        if (!call.write(msg)) {
+          await new Promise<void>((resolve) => {
+            call.once("drain", resolve);
+            abort.signal.addEventListener("abort", () => resolve(), { once: true });
+          });
+        }
+      };
+      const run = async (name: string | undefined, roles: string[], tag?: string) => {
+        const ctx = await this.prepare(path, name, roles, abort.signal);
         let sent = 0;
         const cut = ctx.node.faults.cutStreamAfter;
-        await handler(ctx, call.request, async (msg) => {
-          if (abort.signal.aborted) throw new SimError(Code.CANCELLED, "cancelled");
+        await handler!(ctx, call.request, async (msg) => {
           if (cut !== undefined && sent >= cut) throw new SimError(Code.UNAVAILABLE, "stream cut (simulated fault)");
           sent++;
-          if (!call.write(msg)) {
-            await new Promise<void>((resolve) => {
-              call.once("drain", resolve);
-              abort.signal.addEventListener("abort", () => resolve(), { once: true });
-            });
-          }
+          await write(tag ? { ...(msg as object), metadata: { hostname: tag } } : msg);
         });
+      };
+      try {
+        const roles = rolesOf(call);
+        const route = this.route(path, call.metadata, roles, call.request);
+        if (!handler) throw new SimError(Code.UNIMPLEMENTED, `unknown method ${path}`);
+        if ("one" in route) {
+          await run(route.one.ip === this.self.ip ? undefined : route.one.ip, roles);
+        } else {
+          // One-to-many streams interleave; a failing node contributes one error message.
+          await Promise.all(route.many.map((name) =>
+            run(name, roles, name).catch(async (err) => {
+              const st = toStatus(err);
+              await write({
+                metadata: { hostname: name, error: st.details, status: { code: st.code, message: st.details } },
+              });
+            })
+          ));
+        }
         call.end();
       } catch (err) {
         if (abort.signal.aborted) return;
@@ -157,6 +211,17 @@ export class SimEndpoint {
     };
   }
 }
+
+/** Services apid proxies one-to-many (Talos 1.13+, §3.1). */
+const ONE_TO_MANY = [
+  "/machine.MachineService/",
+  "/cluster.ClusterService/",
+  "/inspect.InspectService/",
+  "/storage.StorageService/",
+  "/time.TimeService/",
+];
+
+type Route = { one: SimNode } | { many: string[] };
 
 function toStatus(err: unknown): Partial<grpc.StatusObject> {
   if (err instanceof SimError) return { code: err.code, details: err.details };

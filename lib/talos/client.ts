@@ -64,14 +64,16 @@ export class TalosClient {
         this.metadata(opts.node),
         { deadline: Date.now() + timeoutMs },
       );
-    let endpoint = this.endpointAt(0);
+    const start = this.preferred;
+    let attempt = 0;
+    let endpoint = this.endpointAt(start, 0);
     let call = open(this.channel(endpoint));
     const onAbort = () => call.cancel();
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     let received = false;
     let finished = false;
     try {
-      for (let attempt = 0;; attempt++) {
+      for (;;) {
         try {
           for await (const msg of call) {
             received = true;
@@ -82,9 +84,9 @@ export class TalosClient {
         } catch (err) {
           if ((err as grpc.ServiceError).code === grpc.status.CANCELLED && opts.signal?.aborted) return;
           const endpointFailed = this.endpointFailed(endpoint, err);
-          if (!received && endpointFailed && attempt + 1 < this.ctx.endpoints.length) {
-            this.preferred = (this.preferred + 1) % this.ctx.endpoints.length;
-            endpoint = this.endpointAt(0);
+          if (!received && endpointFailed && ++attempt < this.ctx.endpoints.length) {
+            this.skip(start, attempt);
+            endpoint = this.endpointAt(start, attempt);
             call = open(this.channel(endpoint));
             continue;
           }
@@ -117,9 +119,18 @@ export class TalosClient {
     return md;
   }
 
-  private endpointAt(offset: number): string {
+  private endpointAt(start: number, offset: number): string {
     const eps = this.ctx.endpoints;
-    return eps[(this.preferred + offset) % eps.length];
+    return eps[(start + offset) % eps.length];
+  }
+
+  /**
+   * The endpoint before `start + attempt` failed: prefer the next one from now
+   * on, unless a concurrent call already moved the preference elsewhere.
+   */
+  private skip(start: number, attempt: number): void {
+    const n = this.ctx.endpoints.length;
+    if (this.preferred === (start + attempt - 1) % n) this.preferred = (start + attempt) % n;
   }
 
   private async withFailover<T>(
@@ -128,15 +139,15 @@ export class TalosClient {
     timeoutMs: number,
     run: (c: grpc.Client) => Promise<T>,
   ): Promise<T> {
-    const eps = this.ctx.endpoints;
-    for (let i = 0;; i++) {
-      const endpoint = this.endpointAt(0);
+    const start = this.preferred;
+    for (let attempt = 0;; attempt++) {
+      const endpoint = this.endpointAt(start, attempt);
       try {
         return await run(this.channel(endpoint));
       } catch (err) {
         const endpointFailed = this.endpointFailed(endpoint, err);
-        if (endpointFailed && i + 1 < eps.length) {
-          this.preferred = (this.preferred + 1) % eps.length;
+        if (endpointFailed && attempt + 1 < this.ctx.endpoints.length) {
+          this.skip(start, attempt + 1);
           continue;
         }
         throw explainCallError(err, {

@@ -26,7 +26,7 @@ export interface TalosSession {
 type Env = Record<string, string | undefined>;
 
 export class Sessions {
-  private readonly cache = new Map<string, TalosSession>();
+  private readonly cache = new Map<string, Promise<TalosSession>>();
 
   constructor(private readonly config: Readonly<Config>, private readonly env: Env = process.env) {}
 
@@ -35,9 +35,22 @@ export class Sessions {
     return readTalosconfig(locateTalosconfig(this.env));
   }
 
+  /** Resolved contexts per parsed file: parsing certificates and keys on every call is measurable. */
+  private readonly resolved = new WeakMap<TalosconfigFile, Map<string, TalosContext>>();
+
+  private context(contextName?: string): TalosContext {
+    const file = this.file();
+    let byName = this.resolved.get(file);
+    if (!byName) this.resolved.set(file, byName = new Map());
+    const key = contextName ?? "";
+    let ctx = byName.get(key);
+    if (!ctx) byName.set(key, ctx = resolveContext(file, contextName, this.env));
+    return ctx;
+  }
+
   /** The session for `contextName` (default: TALOS_CONTEXT or the current context). */
   async get(contextName?: string): Promise<TalosSession> {
-    const ctx = resolveContext(this.file(), contextName, this.env);
+    const ctx = this.context(contextName);
     const allowed = this.config.allowedContexts;
     if (allowed.length && !allowed.includes(ctx.name)) {
       throw new ToolError(
@@ -47,24 +60,28 @@ export class Sessions {
     }
     assertCertValid(ctx);
     // Keyed by everything that shapes the connection, so an edited talosconfig gets a fresh client.
+    // The promise is cached, so concurrent first calls (warm-up and a tool) share one client.
     const key = [ctx.file, ctx.name, ctx.endpoints.join(","), ctx.cert.fingerprint, ctx.caPem.length].join("|");
     let s = this.cache.get(key);
     if (!s) {
       for (const [k, old] of this.cache) {
         if (k.startsWith(`${ctx.file}|${ctx.name}|`)) {
-          old.client.close();
           this.cache.delete(k);
+          void old.then((o) => o.client.close(), () => {});
         }
       }
-      const { TalosClient } = await import("./client.ts");
-      s = { ctx, client: new TalosClient(ctx, this.config.callTimeoutMs), hostnames: new Map() };
+      s = import("./client.ts").then(({ TalosClient }) => ({
+        ctx,
+        client: new TalosClient(ctx, this.config.callTimeoutMs),
+        hostnames: new Map<string, string>(),
+      }));
       this.cache.set(key, s);
     }
     return s;
   }
 
   close(): void {
-    for (const s of this.cache.values()) s.client.close();
+    for (const s of this.cache.values()) void s.then((o) => o.client.close(), () => {});
     this.cache.clear();
   }
 }

@@ -85,18 +85,24 @@ function exists(path: string): boolean {
   }
 }
 
-const fileCache = new Map<string, { mtimeMs: number; size: number; file: TalosconfigFile }>();
+const fileCache = new Map<string, { mtimeMs: number; size: number; checked: number; file: TalosconfigFile }>();
+/** How long a parsed talosconfig is trusted before its mtime is looked at again. */
+const RECHECK_MS = 1_000;
 
 /** Reads and parses a talosconfig, re-reading it when it changes on disk. */
 export function readTalosconfig(path: string): TalosconfigFile {
+  const hit = fileCache.get(path);
+  if (hit && Date.now() - hit.checked < RECHECK_MS) return hit.file;
   let st;
   try {
     st = statSync(path);
   } catch (err) {
     throw new ToolError(`Cannot read talosconfig ${path}: ${(err as Error).message}`, "CONFIG");
   }
-  const cached = fileCache.get(path);
-  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.file;
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) {
+    hit.checked = Date.now();
+    return hit.file;
+  }
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(path, "utf8"));
@@ -115,7 +121,7 @@ export function readTalosconfig(path: string): TalosconfigFile {
     current: typeof context === "string" ? context : "",
     contexts: contexts as Record<string, Record<string, unknown>>,
   };
-  fileCache.set(path, { mtimeMs: st.mtimeMs, size: st.size, file });
+  fileCache.set(path, { mtimeMs: st.mtimeMs, size: st.size, checked: Date.now(), file });
   return file;
 }
 

@@ -1,15 +1,20 @@
 /** @module Parameters and result pieces shared by many tools. */
+import { isIP } from "node:net";
 import * as v from "valibot";
 
-/** IPv4/IPv6 literal or DNS name, no port: what apid accepts as a `node` target. */
-const NODE_RE = /^(?:[0-9A-Fa-f:.]+|[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?)$/;
+/** DNS name: labels of letters, digits and hyphens. */
+const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
 
 export const nodeName = v.pipe(
   v.string(),
   v.trim(),
   v.minLength(1, "a node must not be empty"),
   v.maxLength(253, "a node name is at most 253 characters"),
-  v.regex(NODE_RE, "a node is an IP address or hostname without a port, e.g. 10.5.0.2"),
+  // What apid accepts as a `node` target: an IP literal or a hostname, never host:port.
+  v.check(
+    (s) => isIP(s) !== 0 || HOSTNAME_RE.test(s),
+    "a node is an IP address or hostname without a port, e.g. 10.5.0.2",
+  ),
 );
 
 export const context = v.optional(

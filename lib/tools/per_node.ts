@@ -41,7 +41,7 @@ export async function perNode<T extends Record<string, unknown>>(
  * Nodes are usually named by IP; learn each one's hostname once (a cheap
  * Hostname call in parallel with the real work) so results can show both.
  */
-async function learnHostnames(
+export async function learnHostnames(
   session: TalosSession,
   nodes: string[],
   signal: AbortSignal,

@@ -184,3 +184,29 @@ describe("context selection", () => {
     expect(text(unknown)).toContain("sim-reader");
   });
 });
+
+describe("warm-up", () => {
+  test("connects after initialize and warns about nodes outside the tested Talos range", async () => {
+    const old = await spawnHarness({ sim: { controlPlanes: 1, workers: 1, version: ["v1.13.9", "v1.8.3"] } });
+    try {
+      const warning = old.logs().find((l) => l.level === "warning");
+      expect(warning?.data).toContain("node 10.5.0.3 runs Talos v1.8.3, outside the range");
+      expect(old.stderr()).toContain("node 10.5.0.3 runs Talos v1.8.3");
+      expect(old.logs().some((l) => l.data.includes("10.5.0.2 runs"))).toBe(false);
+      // The warm-up asked every node once, with `node` metadata.
+      expect(old.sim.callsTo("Version").map((c) => c.node[0]).sort()).toEqual(["10.5.0.2", "10.5.0.3"]);
+    } finally {
+      await old.close();
+    }
+  });
+
+  test("TALOS_MCP_WARMUP=false sends nothing until a tool is called", async () => {
+    const quiet = await spawnHarness({ sim: { controlPlanes: 1, workers: 0 }, env: { TALOS_MCP_WARMUP: "false" } });
+    try {
+      await quiet.client.listTools();
+      expect(quiet.sim.calls).toHaveLength(0);
+    } finally {
+      await quiet.close();
+    }
+  });
+});

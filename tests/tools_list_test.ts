@@ -1,0 +1,83 @@
+/**
+ * The agent-facing surface, reviewed: a snapshot of tools/list (default and
+ * read-only) and invariants every tool must keep. UPDATE_SNAPSHOTS=1 rewrites
+ * the snapshots; under CI a missing snapshot fails.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { loadConfig } from "../lib/config.ts";
+import { createServer } from "../lib/server.ts";
+import { ALL_TOOLS } from "../lib/tools/mod.ts";
+
+const DESCRIPTION_BUDGET = 400;
+
+async function listTools(env: Record<string, string>): Promise<Tool[]> {
+  const { server } = createServer({ config: loadConfig(env), tools: ALL_TOOLS, env });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  await server.connect(a);
+  const client = new Client({ name: "snapshot", version: "1" });
+  await client.connect(b);
+  const { tools } = await client.listTools();
+  await client.close();
+  return tools;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}
+
+function matchSnapshot(name: string, tools: Tool[]) {
+  const file = join(import.meta.dir, "snapshots", `${name}.json`);
+  const actual = JSON.stringify(sortKeys([...tools].sort((a, b) => a.name.localeCompare(b.name))), null, 2) + "\n";
+  if (process.env.UPDATE_SNAPSHOTS === "1" || (!existsSync(file) && !process.env.CI)) {
+    writeFileSync(file, actual);
+    return;
+  }
+  if (!existsSync(file)) throw new Error(`snapshot ${file} is missing; run UPDATE_SNAPSHOTS=1 bun test locally`);
+  expect(actual).toBe(readFileSync(file, "utf8"));
+}
+
+describe("tools/list", () => {
+  test("default mode matches the reviewed snapshot", async () => {
+    matchSnapshot("tools_list", await listTools({}));
+  });
+
+  test("read-only mode matches the reviewed snapshot", async () => {
+    matchSnapshot("tools_list_read_only", await listTools({ TALOS_MCP_READ_ONLY: "true" }));
+  });
+
+  test("every tool keeps the invariants", async () => {
+    const tools = await listTools({});
+    expect(tools.length).toBe(ALL_TOOLS.length);
+    for (const t of tools) {
+      const a = t.annotations!;
+      expect(t.name).toMatch(/^talos_[a-z_]+$/);
+      expect(typeof a.readOnlyHint).toBe("boolean");
+      expect(typeof a.destructiveHint).toBe("boolean");
+      expect(typeof a.idempotentHint).toBe("boolean");
+      expect(typeof a.openWorldHint).toBe("boolean");
+      expect(a.readOnlyHint && a.destructiveHint).toBe(false);
+      expect(t.title).toBeTruthy();
+      expect(t.description!.length).toBeLessThanOrEqual(DESCRIPTION_BUDGET);
+      for (const schema of [t.inputSchema, t.outputSchema!]) {
+        expect(schema.type).toBe("object");
+        for (const k of ["anyOf", "oneOf", "allOf"]) expect(schema).not.toHaveProperty(k);
+      }
+      expect((t.inputSchema as Record<string, unknown>).additionalProperties).toBe(false);
+      expect(Object.keys(t.inputSchema.properties ?? {})).toContain("context");
+    }
+  });
+
+  test("read-only mode lists only read-only tools", async () => {
+    const tools = await listTools({ TALOS_MCP_READ_ONLY: "true" });
+    expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);
+  });
+});

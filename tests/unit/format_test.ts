@@ -1,0 +1,36 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { fitToCap, okResult } from "../../lib/format.ts";
+
+describe("output cap", () => {
+  test("a result under the cap is untouched", () => {
+    const r = okResult({ nodes: [{ node: "a", x: 1 }] }, 65536);
+    expect(r.structuredContent).toEqual({ nodes: [{ node: "a", x: 1 }] });
+    expect(r.content[0].text).toBe('{"nodes":[{"node":"a","x":1}]}');
+  });
+
+  test("the largest list loses items from its end and the cut is reported", () => {
+    const big = { nodes: [{ node: "a", items: Array.from({ length: 5000 }, (_, i) => ({ i, s: "x".repeat(20) })) }] };
+    const r = okResult(big, 8192);
+    expect(Buffer.byteLength(r.content[0].text)).toBeLessThanOrEqual(8192);
+    const t = r.structuredContent!.truncated as { dropped: Record<string, number> };
+    const kept = (r.structuredContent!.nodes as any[])[0].items.length;
+    expect(t.dropped["nodes[].items"]).toBe(5000 - kept);
+    expect((r.structuredContent!.nodes as any[])[0].items[0].i).toBe(0);
+  });
+
+  test("property: any JSON value ends up within the cap", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.integer({ min: 1024, max: 4096 }), (v, cap) => {
+        const value = { v } as Record<string, unknown>;
+        const r = okResult(value, cap);
+        expect(Buffer.byteLength(r.content[0].text)).toBeLessThanOrEqual(cap);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("fitToCap reports nothing when nothing was cut", () => {
+    expect(fitToCap({ a: [1, 2, 3] }, 4096)).toBeUndefined();
+  });
+});
