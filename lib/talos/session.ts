@@ -77,7 +77,7 @@ export class Sessions {
       }));
       this.cache.set(key, s);
     }
-    return s;
+    return await s;
   }
 
   close(): void {
