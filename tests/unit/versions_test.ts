@@ -26,7 +26,7 @@ describe("checkUpgradePath (one minor per step)", () => {
     ["v1.14.0", "ghcr.io/siderolabs/installer:v1.12.0", "rejected"],
     ["v1.13.9", "ghcr.io/siderolabs/installer:latest", "unparsed"],
     ["v1.13.9", "factory.talos.dev/installer/abc@sha256:0123", "unparsed"],
-  ])("%s → %s: %s", (from, to, kind) => expect(checkUpgradePath(from, to).kind).toBe(kind));
+  ])("%s → %s: %s", (from, to, kind) => expect(checkUpgradePath(from, to).kind as string).toBe(kind));
 
   test("a rejection names the path to take", () => {
     const r = checkUpgradePath("v1.11.6", "ghcr.io/siderolabs/installer:v1.14.1");
