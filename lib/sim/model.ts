@@ -52,6 +52,8 @@ export interface SimNode {
   services: SimService[];
   machineConfig: string;
   faults: Faults;
+  /** Files added by tests or scenarios, on top of the defaults in fs.ts. */
+  extraFiles?: Map<string, import("./fs.ts").SimFile>;
 }
 
 export interface ClusterSpec {

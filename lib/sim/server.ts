@@ -8,6 +8,8 @@ import type { MethodDefinition } from "@grpc/proto-loader";
 import { packageDefinition } from "../talos/protos.ts";
 import { mayCall } from "../talos/rbac.ts";
 import { cosiHandlers } from "./handlers/cosi.ts";
+import { etcdHandlers } from "./handlers/etcd.ts";
+import { fileHandlers } from "./handlers/files.ts";
 import { machineHandlers } from "./handlers/machine.ts";
 import { Code, type HandlerTable, type SimCall, SimError, sleep } from "./handlers/types.ts";
 import type { SimCluster, SimNode } from "./model.ts";
@@ -26,7 +28,8 @@ export interface RecordedCall {
   at: number;
 }
 
-const TABLES: HandlerTable[] = [machineHandlers, cosiHandlers];
+/** Every simulated RPC, by domain. Add a table here for each new domain. */
+const TABLES: HandlerTable[] = [machineHandlers, cosiHandlers, etcdHandlers, fileHandlers];
 
 /** Handler tables added by later modules (logs, files, etcd, ...). */
 export function registerHandlers(table: HandlerTable): void {
