@@ -14,7 +14,9 @@ const CONTENT_ARGS = new Set(["patch"]);
 export function redactArgs(args: Record<string, unknown>, showSecrets: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args)) {
-    out[k] = CONTENT_ARGS.has(k) ? `<redacted: ${Buffer.byteLength(typeof v === "string" ? v : JSON.stringify(v ?? ""))} bytes>` : v;
+    out[k] = CONTENT_ARGS.has(k)
+      ? `<redacted: ${Buffer.byteLength(typeof v === "string" ? v : JSON.stringify(v ?? ""))} bytes>`
+      : v;
   }
   return showSecrets ? out : maskValue(out);
 }

@@ -10,7 +10,11 @@ const BOOT_ID = "/proc/sys/kernel/random/boot_id";
 const POLL_TIMEOUT_MS = 5_000;
 
 /** The node's boot id; undefined when the certificate may not Read (only os:admin may). */
-export async function readBootId(session: TalosSession, node: string, signal: AbortSignal): Promise<string | undefined> {
+export async function readBootId(
+  session: TalosSession,
+  node: string,
+  signal: AbortSignal,
+): Promise<string | undefined> {
   try {
     return await bootId(session, node, signal);
   } catch (err) {

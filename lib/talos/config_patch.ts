@@ -71,7 +71,9 @@ function merge(base: unknown, patch: unknown): unknown {
 /** Patch values copied in as they are, without $patch markers. */
 function strip(v: unknown): unknown {
   if (Array.isArray(v)) return v.filter((x) => !DELETE(x)).map(strip);
-  if (isObj(v)) return Object.fromEntries(Object.entries(v).filter(([, x]) => !DELETE(x)).map(([k, x]) => [k, strip(x)]));
+  if (isObj(v)) {
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => !DELETE(x)).map(([k, x]) => [k, strip(x)]));
+  }
   return v;
 }
 
@@ -91,7 +93,10 @@ export function applyPatch(config: readonly unknown[], patchText: string): { kin
       const res = fastJsonPatch.applyPatch(structuredClone(config[0]), patch as never, true, false);
       return { kind, docs: [res.newDocument] };
     } catch (err) {
-      throw new ToolError(`The JSON patch does not apply: ${(err as Error).message.split("\n")[0]}`, "INVALID_ARGUMENT");
+      throw new ToolError(
+        `The JSON patch does not apply: ${(err as Error).message.split("\n")[0]}`,
+        "INVALID_ARGUMENT",
+      );
     }
   }
   const out = config.map((d) => structuredClone(d));

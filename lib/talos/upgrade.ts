@@ -62,7 +62,11 @@ export async function upgradeNode(
 }
 
 /** Pull, install, reboot; undefined when the node lacks ImageService (talosctl falls back then too). */
-async function lifecycleUpgrade(session: TalosSession, node: string, o: UpgradeOptions): Promise<NodeUpgrade | undefined> {
+async function lifecycleUpgrade(
+  session: TalosSession,
+  node: string,
+  o: UpgradeOptions,
+): Promise<NodeUpgrade | undefined> {
   const opts = { node, signal: o.signal, timeoutMs: o.timeoutMs };
   try {
     for await (

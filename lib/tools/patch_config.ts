@@ -62,7 +62,11 @@ export const patchConfigTool = defineTool({
       const before = current.spec as unknown[];
       const { kind, docs } = applyPatch(before, args.patch);
       if (sameConfig(before, docs)) {
-        return { changed: false, patch_kind: kind, details: "No changes: the patch leaves the config as it is; nothing was sent." };
+        return {
+          changed: false,
+          patch_kind: kind,
+          details: "No changes: the patch leaves the config as it is; nothing was sent.",
+        };
       }
       const data = Buffer.from(docs.map((d) => stringify(d)).join("---\n"));
       let res: ApplyResponse;

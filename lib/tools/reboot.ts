@@ -18,7 +18,10 @@ export const rebootTool = defineTool({
   input: {
     context,
     nodes,
-    mode: v.optional(v.pipe(v.picklist(["default", "powercycle", "force"]), v.description("Default: default.")), "default"),
+    mode: v.optional(
+      v.pipe(v.picklist(["default", "powercycle", "force"]), v.description("Default: default.")),
+      "default",
+    ),
     wait: v.optional(v.pipe(v.boolean(), v.description("Wait until every node is back (bounded).")), false),
   },
   output: perNodeOutput({ rebooted: v.boolean(), back: v.boolean(), boot_id: v.string(), polls: v.number() }),

@@ -48,7 +48,8 @@ export const upgradeTool = defineTool({
     rebooted: v.boolean(),
     installer_output: v.array(v.string()),
   }),
-  action: ({ image, stage }) => `upgrade Talos to ${image}` + (stage ? " (staged for the next reboot)." : ", rebooting each node."),
+  action: ({ image, stage }) =>
+    `upgrade Talos to ${image}` + (stage ? " (staged for the next reboot)." : ", rebooting each node."),
   etcdImpact: () => "one-by-one",
   upgradeImage: ({ image }) => image,
   run: (args, ctx) => runUpgrade(args, ctx),
@@ -92,7 +93,9 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes:
     const head = { node, ...(hostname && hostname !== node ? { hostname } : {}) };
     results.set(
       node,
-      err === undefined ? { ...head, ...value } : err instanceof ToolError
+      err === undefined
+        ? { ...head, ...value }
+        : err instanceof ToolError
         ? { ...head, error: err.message, code: err.code }
         : { ...head, error: `internal error: ${(err as Error)?.message ?? String(err)}`, code: "INTERNAL" },
     );
@@ -128,7 +131,12 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes:
 }
 
 /** Waits (bounded) until etcd could lose `node` and keep quorum; the reason when it never could. */
-async function etcdGate(session: TalosSession, node: string, ctx: ToolContext, deadline: number): Promise<string | undefined> {
+async function etcdGate(
+  session: TalosSession,
+  node: string,
+  ctx: ToolContext,
+  deadline: number,
+): Promise<string | undefined> {
   for (;;) {
     let reason: string | undefined;
     try {

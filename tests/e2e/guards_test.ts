@@ -10,8 +10,7 @@ import { entry, type Harness, ok, spawnHarness, text } from "../harness.ts";
 
 const FAST = { TALOS_MCP_POLL_INTERVAL_MS: "10" };
 const MUTATING_RPC = /\/(Reboot|Rollback|Upgrade|ServiceStart|ServiceStop|ServiceRestart|ApplyConfiguration|Pull)$/;
-const AUDIT_RE =
-  /^AUDIT timestamp=(\S+) tool=(talos_[a-z_]+) nodes=(\S+) outcome=(ok|denied|error) args=(\{.*\})$/;
+const AUDIT_RE = /^AUDIT timestamp=(\S+) tool=(talos_[a-z_]+) nodes=(\S+) outcome=(ok|denied|error) args=(\{.*\})$/;
 
 let h: Harness;
 
@@ -34,7 +33,7 @@ function auditLines(harness: Harness): string[] {
 describe("the confirm contract", () => {
   test.each([
     ["missing", undefined],
-    ["the string \"true\"", "true"],
+    ['the string "true"', "true"],
     ["false", false],
     ["1", 1],
   ])("confirm %s is refused before any RPC", async (_label, confirm) => {
@@ -102,12 +101,14 @@ describe("audit", () => {
       patch: `machine:\n  env:\n    PASSWORD: ${secret}\n`,
       dry_run: false,
     });
-    ok(await h.call("talos_service_action", {
-      nodes: ["10.5.0.5"],
-      service_name: "kubelet",
-      action: "restart",
-      confirm: true,
-    }));
+    ok(
+      await h.call("talos_service_action", {
+        nodes: ["10.5.0.5"],
+        service_name: "kubelet",
+        action: "restart",
+        confirm: true,
+      }),
+    );
     ok(await h.call("talos_version", { nodes: ["10.5.0.5"] })); // read-only: no audit line
     const lines = auditLines(h).slice(before);
     expect(lines.length).toBe(2);
@@ -116,9 +117,18 @@ describe("audit", () => {
     expect(done).not.toBeNull();
     expect(new Date(denied[1]).toISOString()).toBe(denied[1]);
     expect(denied.slice(2, 5)).toEqual(["talos_patch_config", "10.5.0.5", "denied"]);
-    expect(JSON.parse(denied[5])).toEqual({ nodes: ["10.5.0.5"], patch: expect.stringMatching(/^<redacted: \d+ bytes>$/), dry_run: false });
+    expect(JSON.parse(denied[5])).toEqual({
+      nodes: ["10.5.0.5"],
+      patch: expect.stringMatching(/^<redacted: \d+ bytes>$/),
+      dry_run: false,
+    });
     expect(done.slice(2, 5)).toEqual(["talos_service_action", "10.5.0.5", "ok"]);
-    expect(JSON.parse(done[5])).toEqual({ nodes: ["10.5.0.5"], service_name: "kubelet", action: "restart", confirm: true });
+    expect(JSON.parse(done[5])).toEqual({
+      nodes: ["10.5.0.5"],
+      service_name: "kubelet",
+      action: "restart",
+      confirm: true,
+    });
     expect(h.stderr()).not.toContain(secret);
     const notices = h.logs().slice(logsBefore).filter((l) => l.data.startsWith("AUDIT "));
     expect(notices.map((l) => l.data)).toEqual(lines);
@@ -129,12 +139,14 @@ describe("audit", () => {
     h.sim.cluster.nodes[3].faults.down = true;
     try {
       const before = auditLines(h).length;
-      const r = ok(await h.call("talos_service_action", {
-        nodes: ["10.5.0.5"],
-        service_name: "kubelet",
-        action: "start",
-        confirm: true,
-      }));
+      const r = ok(
+        await h.call("talos_service_action", {
+          nodes: ["10.5.0.5"],
+          service_name: "kubelet",
+          action: "start",
+          confirm: true,
+        }),
+      );
       expect(entry(r, "10.5.0.5").code).toBe("UNAVAILABLE");
       expect(auditLines(h).slice(before)).toHaveLength(1);
       expect(auditLines(h).at(-1)).toContain("tool=talos_service_action nodes=10.5.0.5 outcome=error ");
@@ -194,7 +206,9 @@ describe("read-only mode", () => {
     const ro = await spawnHarness({ simInstance: h.sim, env: { TALOS_MCP_READ_ONLY: "true" } });
     try {
       const names = (await ro.client.listTools()).tools.map((t) => t.name);
-      for (const t of ["talos_reboot", "talos_upgrade", "talos_rollback", "talos_service_action", "talos_patch_config"]) {
+      for (
+        const t of ["talos_reboot", "talos_upgrade", "talos_rollback", "talos_service_action", "talos_patch_config"]
+      ) {
         expect(names).not.toContain(t);
       }
       const { value: r, methods } = await rpcsDuring(
@@ -231,7 +245,13 @@ describe("human consent by elicitation", () => {
     asked = [];
     answer = a;
     const { value: r, methods } = await rpcsDuring(
-      () => e.call("talos_service_action", { nodes: ["10.5.0.5"], service_name: "kubelet", action: "restart", confirm: true }),
+      () =>
+        e.call("talos_service_action", {
+          nodes: ["10.5.0.5"],
+          service_name: "kubelet",
+          action: "restart",
+          confirm: true,
+        }),
       e,
     );
     expect(r.isError).toBe(true);
@@ -245,7 +265,13 @@ describe("human consent by elicitation", () => {
     asked = [];
     answer = "accept";
     const { value: r, methods } = await rpcsDuring(
-      () => e.call("talos_service_action", { nodes: ["10.5.0.5"], service_name: "kubelet", action: "restart", confirm: true }),
+      () =>
+        e.call("talos_service_action", {
+          nodes: ["10.5.0.5"],
+          service_name: "kubelet",
+          action: "restart",
+          confirm: true,
+        }),
       e,
     );
     expect(entry(ok(r), "10.5.0.5").response).toBe('Service "kubelet" restarted');

@@ -46,12 +46,14 @@ describe("talos_service_action", () => {
   test("restarts kubelet: one ServiceRestart per node with the service id", async () => {
     let r: any;
     const calls = await during(async () => {
-      r = ok(await h.call("talos_service_action", {
-        nodes: ["10.5.0.5", "10.5.0.6"],
-        service_name: "kubelet",
-        action: "restart",
-        confirm: true,
-      }));
+      r = ok(
+        await h.call("talos_service_action", {
+          nodes: ["10.5.0.5", "10.5.0.6"],
+          service_name: "kubelet",
+          action: "restart",
+          confirm: true,
+        }),
+      );
     });
     const byNode = calls.map((c) => [short(c), c.node[0], c.request] as const)
       .sort((a, b) => a[1].localeCompare(b[1]));
@@ -65,12 +67,14 @@ describe("talos_service_action", () => {
   test("stops an extension service", async () => {
     node("10.5.0.5").services.push({ id: "ext-iscsid", state: "Running", healthy: true, message: "" });
     const calls = await during(async () => {
-      ok(await h.call("talos_service_action", {
-        nodes: ["10.5.0.5"],
-        service_name: "ext-iscsid",
-        action: "stop",
-        confirm: true,
-      }));
+      ok(
+        await h.call("talos_service_action", {
+          nodes: ["10.5.0.5"],
+          service_name: "ext-iscsid",
+          action: "stop",
+          confirm: true,
+        }),
+      );
     });
     expect(calls.map(short)).toEqual(["MachineService/ServiceStop"]);
     expect(node("10.5.0.5").services.find((s) => s.id === "ext-iscsid")!.state).toBe("Finished");
@@ -120,7 +124,9 @@ describe("talos_reboot", () => {
   });
 
   test("with an operator certificate (no Read) wait still sees the node go and come back", async () => {
-    const r = ok(await h.call("talos_reboot", { context: "sim-operator", nodes: ["10.5.0.5"], wait: true, confirm: true }));
+    const r = ok(
+      await h.call("talos_reboot", { context: "sim-operator", nodes: ["10.5.0.5"], wait: true, confirm: true }),
+    );
     expect(entry(r, "10.5.0.5")).toMatchObject({ rebooted: true, back: true });
     expect(entry(r, "10.5.0.5").boot_id).toBeUndefined();
   });
@@ -130,11 +136,13 @@ describe("talos_upgrade", () => {
   test("a 1.12 node gets the legacy MachineService.Upgrade with preserve=true by default", async () => {
     let r: any;
     const calls = await during(async () => {
-      r = ok(await h.call("talos_upgrade", {
-        nodes: ["10.5.0.6"],
-        image: "ghcr.io/siderolabs/installer:v1.13.9",
-        confirm: true,
-      }));
+      r = ok(
+        await h.call("talos_upgrade", {
+          nodes: ["10.5.0.6"],
+          image: "ghcr.io/siderolabs/installer:v1.13.9",
+          confirm: true,
+        }),
+      );
     });
     const mutating = calls.filter((c) => /\/(Upgrade|Pull|Reboot)$/.test(c.method));
     expect(mutating.map((c) => [c.method, c.request])).toEqual([
@@ -171,11 +179,13 @@ describe("talos_upgrade", () => {
     try {
       let r: any;
       const calls = await during(async () => {
-        r = ok(await h.call("talos_upgrade", {
-          nodes: ["10.5.0.5"],
-          image: "ghcr.io/siderolabs/installer:v1.14.2",
-          confirm: true,
-        }));
+        r = ok(
+          await h.call("talos_upgrade", {
+            nodes: ["10.5.0.5"],
+            image: "ghcr.io/siderolabs/installer:v1.14.2",
+            confirm: true,
+          }),
+        );
       });
       expect(calls.some((c) => c.method.endsWith("/Reboot"))).toBe(false);
       expect(entry(r, "10.5.0.5").code).toBe("UPGRADE_FAILED");
@@ -188,12 +198,14 @@ describe("talos_upgrade", () => {
 
   test("stage=true on 1.13+ installs without rebooting", async () => {
     const calls = await during(async () => {
-      const r = ok(await h.call("talos_upgrade", {
-        nodes: ["10.5.0.5"],
-        image: "ghcr.io/siderolabs/installer:v1.14.2",
-        stage: true,
-        confirm: true,
-      }));
+      const r = ok(
+        await h.call("talos_upgrade", {
+          nodes: ["10.5.0.5"],
+          image: "ghcr.io/siderolabs/installer:v1.14.2",
+          stage: true,
+          confirm: true,
+        }),
+      );
       expect(entry(r, "10.5.0.5")).toMatchObject({ rebooted: false, to: "v1.14.1" });
     });
     expect(calls.some((c) => c.method.endsWith("/Reboot"))).toBe(false);
@@ -204,7 +216,9 @@ describe("talos_upgrade", () => {
     const cps = ["10.5.0.2", "10.5.0.3", "10.5.0.4"];
     let r: any;
     const calls = await during(async () => {
-      r = ok(await h.call("talos_upgrade", { nodes: cps, image: "ghcr.io/siderolabs/installer:v1.13.10", confirm: true }));
+      r = ok(
+        await h.call("talos_upgrade", { nodes: cps, image: "ghcr.io/siderolabs/installer:v1.13.10", confirm: true }),
+      );
     });
     for (const ip of cps) expect(entry(r, ip)).toMatchObject({ from: "v1.13.9", to: "v1.13.10", rebooted: true });
     const mutating = calls.filter((c) => /\/(Upgrade|Pull|Reboot)$/.test(c.method));

@@ -43,7 +43,12 @@ describe("audit", () => {
       tool: "talos_patch_config",
       nodes: ["10.5.0.2", "10.5.0.3"],
       outcome: "ok",
-      args: { nodes: ["10.5.0.2", "10.5.0.3"], patch: "machine:\n  token: abc\n", token: "hunter2hunter2", confirm: true },
+      args: {
+        nodes: ["10.5.0.2", "10.5.0.3"],
+        patch: "machine:\n  token: abc\n",
+        token: "hunter2hunter2",
+        confirm: true,
+      },
       showSecrets: false,
       at,
     });
@@ -56,7 +61,9 @@ describe("audit", () => {
 
   test("no nodes → '-'; patch redacted even with secrets shown", () => {
     expect(auditLine({ tool: "t", nodes: [], outcome: "denied", args: { patch: "x" }, showSecrets: true, at }))
-      .toBe(`AUDIT timestamp=2026-11-22T01:02:03.456Z tool=t nodes=- outcome=denied args={"patch":"<redacted: 1 bytes>"}`);
+      .toBe(
+        `AUDIT timestamp=2026-11-22T01:02:03.456Z tool=t nodes=- outcome=denied args={"patch":"<redacted: 1 bytes>"}`,
+      );
     expect(redactArgs({ password: "p4ssw0rd!" }, true)).toEqual({ password: "p4ssw0rd!" });
   });
 
@@ -76,19 +83,21 @@ describe("quorumRefusal", () => {
     nonMembers: new Set(),
   });
 
-  test.each([
-    // [members, healthy ids, targets, impact, refused?]
-    [3, [1, 2, 3], ["10.0.0.1"], "together", false],
-    [3, [1, 2, 3], ["10.0.0.1", "10.0.0.2"], "together", true],
-    [3, [1, 2, 3], ["10.0.0.1", "10.0.0.2"], "one-by-one", false],
-    [3, [1, 2], ["10.0.0.1"], "together", true],
-    [3, [1, 2], ["10.0.0.3"], "together", false], // the down member itself
-    [3, [1, 2], ["worker-1"], "together", false], // not a member
-    [5, [1, 2, 3, 4, 5], ["cp-1", "cp-2"], "together", false],
-    [5, [1, 2, 3, 4], ["cp-1", "cp-2"], "together", true],
-    [1, [1], ["10.0.0.1"], "together", true], // a single control plane always loses quorum
-    [3, [1], ["10.0.0.2"], "together", true], // already without quorum
-  ] as const)("%d members, healthy %j, taking %j %s → refused %p", (n, healthy, targets, impact, refused) => {
+  test.each(
+    [
+      // [members, healthy ids, targets, impact, refused?]
+      [3, [1, 2, 3], ["10.0.0.1"], "together", false],
+      [3, [1, 2, 3], ["10.0.0.1", "10.0.0.2"], "together", true],
+      [3, [1, 2, 3], ["10.0.0.1", "10.0.0.2"], "one-by-one", false],
+      [3, [1, 2], ["10.0.0.1"], "together", true],
+      [3, [1, 2], ["10.0.0.3"], "together", false], // the down member itself
+      [3, [1, 2], ["worker-1"], "together", false], // not a member
+      [5, [1, 2, 3, 4, 5], ["cp-1", "cp-2"], "together", false],
+      [5, [1, 2, 3, 4], ["cp-1", "cp-2"], "together", true],
+      [1, [1], ["10.0.0.1"], "together", true], // a single control plane always loses quorum
+      [3, [1], ["10.0.0.2"], "together", true], // already without quorum
+    ] as const,
+  )("%d members, healthy %j, taking %j %s → refused %p", (n, healthy, targets, impact, refused) => {
     const r = quorumRefusal(view(n, [...healthy]), targets, impact, "rebooting");
     expect(r !== undefined).toBe(refused);
   });

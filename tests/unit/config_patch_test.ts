@@ -1,7 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { applyPatch, parsePatch, sameConfig } from "../../lib/talos/config_patch.ts";
 
-const v1 = { version: "v1alpha1", machine: { type: "worker", certSANs: ["a"], env: { A: "1" } }, cluster: { name: "c" } };
+const v1 = {
+  version: "v1alpha1",
+  machine: { type: "worker", certSANs: ["a"], env: { A: "1" } },
+  cluster: { name: "c" },
+};
 const host = { apiVersion: "v1alpha1", kind: "HostnameConfig", hostname: "h1" };
 
 describe("parsePatch", () => {
@@ -40,7 +44,10 @@ describe("applyPatch (merge)", () => {
     const ext = { apiVersion: "v1alpha1", kind: "ExtensionServiceConfig", name: "a", environment: ["X=1"] };
     const { docs } = applyPatch([v1, ext], "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: b\n");
     expect(docs).toHaveLength(3);
-    const same = applyPatch([v1, ext], "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: a\nenvironment: [Y=2]\n");
+    const same = applyPatch(
+      [v1, ext],
+      "apiVersion: v1alpha1\nkind: ExtensionServiceConfig\nname: a\nenvironment: [Y=2]\n",
+    );
     expect(same.docs[1]).toEqual({ ...ext, environment: ["X=1", "Y=2"] });
   });
 

@@ -47,17 +47,26 @@ export const applyConfigHandlers: HandlerTable = {
       const text = Buffer.from(req.data ?? []).toString("utf8");
       const after = parse(text);
       if (!after.some(isV1alpha1)) {
-        throw new SimError(Code.INVALID_ARGUMENT, "the config must contain the v1alpha1 document (machine and cluster)");
+        throw new SimError(
+          Code.INVALID_ARGUMENT,
+          "the config must contain the v1alpha1 document (machine and cluster)",
+        );
       }
       const before = parse(node.machineConfig);
       const minor = parseTalosVersion(node.version)?.minor ?? 13;
       const mode: string = req.mode ?? "REBOOT";
       if (mode === "REBOOT" && minor >= 14) {
-        throw new SimError(Code.UNIMPLEMENTED, "apply configuration mode REBOOT is not supported, use AUTO or NO_REBOOT");
+        throw new SimError(
+          Code.UNIMPLEMENTED,
+          "apply configuration mode REBOOT is not supported, use AUTO or NO_REBOOT",
+        );
       }
       const reboot = minor < 14 && needsReboot(before, after);
       if ((mode === "NO_REBOOT" || mode === "TRY") && reboot) {
-        throw new SimError(Code.INVALID_ARGUMENT, "apply configuration without reboot is not supported: machine.install changed");
+        throw new SimError(
+          Code.INVALID_ARGUMENT,
+          "apply configuration without reboot is not supported: machine.install changed",
+        );
       }
       const resolved = mode === "AUTO" ? (reboot ? "REBOOT" : "NO_REBOOT") : mode;
       if (req.dry_run) {

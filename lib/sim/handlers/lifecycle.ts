@@ -75,7 +75,9 @@ export const lifecycleHandlers: HandlerTable = {
       if (!ref) throw new SimError(Code.INVALID_ARGUMENT, "image reference is required");
       if (/does-not-exist/.test(ref)) throw new SimError(Code.NOT_FOUND, `${ref}: not found`);
       const layer = `sha256:${randomBytes(32).toString("hex")}`;
-      await send({ pull_progress: { layer_id: layer, progress: { status: "DOWNLOADING", offset: "0", total: "1000" } } });
+      await send({
+        pull_progress: { layer_id: layer, progress: { status: "DOWNLOADING", offset: "0", total: "1000" } },
+      });
       await send({
         pull_progress: { layer_id: layer, progress: { status: "EXTRACT_COMPLETE", offset: "1000", total: "1000" } },
       });
