@@ -32,7 +32,8 @@ import { warmUp } from "./warmup.ts";
 
 const INSTRUCTIONS =
   `Tools for Talos Linux clusters over the Talos API. Every tool takes an optional context (cluster) and nodes (default: the context's nodes); results list each node with its data or its error.
-Start broad: talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it.`;
+Start broad: talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it.
+Tools that change nodes need explicit nodes and confirm: true: tell the user what will happen on which nodes and set confirm only when they agree. Run talos_patch_config as a dry run first and show the diff.`;
 
 export interface ServerOptions {
   config: Readonly<Config>;
