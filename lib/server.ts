@@ -193,6 +193,10 @@ async function humanConsent(c: GuardCall): Promise<string | undefined> {
     c.ctx.signal,
   );
   if (answer === "accept" || answer === "unsupported") return undefined;
+  if (answer === "failed") {
+    return `Could not get the user's consent for ${c.tool.name} (the question failed or timed out). ` +
+      `Nothing was sent.`;
+  }
   return `The user ${answer === "decline" ? "declined" : "cancelled"} ${c.tool.name} on ${nodes.join(", ")}. ` +
     `Nothing was sent; do not retry unless they ask.`;
 }

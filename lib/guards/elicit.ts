@@ -5,7 +5,7 @@
  */
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 
-export type Consent = "accept" | "decline" | "cancel" | "unsupported";
+export type Consent = "accept" | "decline" | "cancel" | "unsupported" | "failed";
 
 /** The question shown to the human. */
 export function consentMessage(tool: string, action: string, nodes: readonly string[], context?: string): string {
@@ -15,10 +15,16 @@ export function consentMessage(tool: string, action: string, nodes: readonly str
 
 /** Asks the human when the client declared elicitation; "unsupported" otherwise. */
 export async function askHuman(server: Server, message: string, signal?: AbortSignal): Promise<Consent> {
-  if (!server.getClientCapabilities()?.elicitation) return "unsupported";
-  const res = await server.elicitInput({ message, requestedSchema: { type: "object", properties: {} } }, {
-    signal,
-    timeout: 10 * 60_000, // a human is reading; still bounded
-  });
-  return res.action;
+  const caps = server.getClientCapabilities()?.elicitation;
+  // Form elicitation is what we need; a client offering only URL elicitation cannot show the question.
+  if (!caps || (caps.url && !caps.form)) return "unsupported";
+  try {
+    const res = await server.elicitInput({ message, requestedSchema: { type: "object", properties: {} } }, {
+      signal,
+      timeout: 10 * 60_000, // a human is reading; still bounded
+    });
+    return res.action;
+  } catch {
+    return "failed"; // no answer is no consent
+  }
 }

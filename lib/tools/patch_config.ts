@@ -53,7 +53,11 @@ export const patchConfigTool = defineTool({
     warnings: v.array(v.string()),
   }),
   dryRun: (a) => a.dry_run !== false,
-  action: ({ mode }) => `apply a machine config patch (mode ${mode}).`,
+  // The human sees the patch itself (secrets masked, long patches cut): it is what they consent to.
+  action: ({ mode, patch }) =>
+    `apply this machine config patch (mode ${mode}):\n${
+      maskText(patch.length > 2000 ? `${patch.slice(0, 2000)}\n…` : patch)
+    }`,
   // reboot reboots; auto may on Talos ≤ 1.13.
   etcdImpact: ({ mode }) => (mode === "reboot" || mode === "auto" ? "together" : undefined),
   run: (args, ctx) =>

@@ -201,6 +201,22 @@ describe("upgrade path", () => {
   });
 });
 
+test("TALOS_MCP_SKIP_VERSION_CHECK=true lets a two-minor upgrade through", async () => {
+  const skip = await spawnHarness({ simInstance: h.sim, env: { ...FAST, TALOS_MCP_SKIP_VERSION_CHECK: "true" } });
+  try {
+    const r = ok(
+      await skip.call("talos_upgrade", {
+        nodes: ["10.5.0.5"],
+        image: "ghcr.io/siderolabs/installer:v1.15.0",
+        confirm: true,
+      }),
+    );
+    expect(entry(r, "10.5.0.5")).toMatchObject({ from: "v1.13.9", to: "v1.15.0", rebooted: true });
+  } finally {
+    await skip.close();
+  }
+});
+
 describe("read-only mode", () => {
   test("mutating tools are not listed, and calling one by name is refused and audited", async () => {
     const ro = await spawnHarness({ simInstance: h.sim, env: { TALOS_MCP_READ_ONLY: "true" } });
@@ -227,7 +243,7 @@ describe("read-only mode", () => {
 
 describe("human consent by elicitation", () => {
   let asked: ElicitRequest[] = [];
-  let answer: "accept" | "decline" | "cancel" = "accept";
+  let answer: "accept" | "decline" | "cancel" | "fail" = "accept";
   let e: Harness;
   beforeAll(async () => {
     e = await spawnHarness({
@@ -235,6 +251,7 @@ describe("human consent by elicitation", () => {
       env: FAST,
       elicit: (req) => {
         asked.push(req);
+        if (answer === "fail") throw new Error("the client could not show the question");
         return { action: answer, ...(answer === "accept" ? { content: {} } : {}) };
       },
     });
@@ -288,6 +305,37 @@ describe("human consent by elicitation", () => {
     const r = await e.call("talos_service_action", { nodes: ["10.5.0.5"], service_name: "kubelet", action: "restart" });
     expect(r.isError).toBe(true);
     expect(asked).toHaveLength(0);
+  });
+
+  test("a failed question is no consent: no RPC", async () => {
+    answer = "fail";
+    const { value: r, methods } = await rpcsDuring(
+      () =>
+        e.call("talos_service_action", {
+          nodes: ["10.5.0.5"],
+          service_name: "kubelet",
+          action: "restart",
+          confirm: true,
+        }),
+      e,
+    );
+    expect(text(r)).toContain("Could not get the user's consent");
+    expect(methods).toEqual([]);
+  });
+
+  test("consent to a patch shows the patch itself", async () => {
+    asked = [];
+    answer = "decline";
+    const r = await e.call("talos_patch_config", {
+      nodes: ["10.5.0.5"],
+      patch: "machine:\n  env:\n    SHOWN: yes\n",
+      dry_run: false,
+      mode: "no-reboot",
+      confirm: true,
+    });
+    expect(r.isError).toBe(true);
+    expect(asked[0].params.message).toContain("SHOWN: yes");
+    expect(asked[0].params.message).toContain("mode no-reboot");
   });
 
   test("a dry run asks nobody", async () => {
