@@ -215,7 +215,7 @@ async function etcdQuorum(c: GuardCall): Promise<string | undefined> {
   const session = await c.ctx.session(c.args.context as string | undefined);
   const targets = c.args.nodes as string[];
   const candidates = [...new Set([...targets, ...targetNodes(session.ctx)])];
-  const view = await etcdView(session, candidates, c.ctx.signal);
+  const view = await etcdView(session, candidates, c.ctx.signal, targets);
   return quorumRefusal(view, targets, impact, `${c.tool.name} on`);
 }
 

@@ -17,8 +17,8 @@ export interface EtcdView {
   members: EtcdMember[];
   /** Ids of members that answered EtcdStatus with no errors. */
   healthy: Set<string>;
-  /** Asked nodes that answered as non-members (workers). */
-  nonMembers: Set<string>;
+  /** Targets that answered EtcdStatus, by their member id: matches even when a node is named by another address. */
+  targetIds: Map<string, string>;
 }
 
 interface MemberListResponse {
@@ -48,8 +48,24 @@ export async function etcdView(
   session: TalosSession,
   candidates: readonly string[],
   signal: AbortSignal,
+  targets: readonly string[] = [],
 ): Promise<EtcdView> {
-  const nonMembers = new Set<string>();
+  const status = (node: string) =>
+    session.client.unary<StatusResponse>("machine.MachineService", "EtcdStatus", {}, {
+      node,
+      signal,
+      timeoutMs: PROBE_TIMEOUT_MS,
+    });
+  // Each target says itself whether it is a member (workers and down nodes fail: neither can cost quorum).
+  const targetIds = new Map<string, string>();
+  await Promise.all(targets.map(async (t) => {
+    try {
+      const id = (await status(t)).messages?.[0]?.member_status?.member_id;
+      if (id) targetIds.set(t, String(id));
+    } catch {
+      // not a member, or not reachable
+    }
+  }));
   let members: EtcdMember[] | undefined;
   for (const node of candidates) {
     try {
@@ -65,8 +81,8 @@ export async function etcdView(
         host: hostOf(m.client_urls?.[0] ?? m.peer_urls?.[0]),
       }));
       break;
-    } catch (err) {
-      if (err instanceof ToolError && err.code === "FAILED_PRECONDITION") nonMembers.add(node);
+    } catch {
+      // a worker or an unreachable node: ask the next one
     }
   }
   if (!members) {
@@ -79,20 +95,19 @@ export async function etcdView(
   const healthy = new Set<string>();
   await Promise.all(members.map(async (m) => {
     try {
-      const res = await session.client.unary<StatusResponse>("machine.MachineService", "EtcdStatus", {}, {
-        node: m.host || m.hostname,
-        signal,
-        timeoutMs: PROBE_TIMEOUT_MS,
-      });
+      const res = await status(m.host || m.hostname);
       if ((res.messages?.[0]?.member_status?.errors ?? []).length === 0) healthy.add(m.id);
     } catch {
       // Unreachable or etcd down: not healthy.
     }
   }));
-  return { members, healthy, nonMembers };
+  return { members, healthy, targetIds };
 }
 
 /** The member a node target names (by address or hostname), if any. */
 export function memberFor(view: EtcdView, node: string, hostname?: string): EtcdMember | undefined {
-  return view.members.find((m) => m.host === node || m.hostname === node || (hostname && m.hostname === hostname));
+  const id = view.targetIds.get(node);
+  return view.members.find((m) =>
+    m.id === id || m.host === node || m.hostname === node || (hostname && m.hostname === hostname)
+  );
 }

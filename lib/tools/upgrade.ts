@@ -27,7 +27,9 @@ const input = {
   preserve: v.optional(v.pipe(v.boolean(), v.description("Keep ephemeral data (default true).")), true),
   stage: v.optional(v.pipe(v.boolean(), v.description("Install now, boot it at the next reboot.")), false),
   force: v.optional(v.pipe(v.boolean(), v.description("Legacy API: skip its etcd checks.")), false),
-  reboot_mode: v.optional(v.pipe(v.picklist(["default", "powercycle"]), v.description("Default: default."))),
+  reboot_mode: v.optional(
+    v.pipe(v.picklist(["default", "powercycle"]), v.description("powercycle skips kexec; default: default.")),
+  ),
 };
 
 type UpgradeArgs = v.InferOutput<v.StrictObjectSchema<typeof input, undefined>>;
@@ -60,7 +62,7 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes:
   const nodes = args.nodes!;
   const versions = await nodeVersions(session, nodes, ctx.signal);
   await learnHostnames(session, nodes, ctx.signal, 2_000);
-  const view = await etcdView(session, [...new Set([...nodes, ...targetNodes(session.ctx)])], ctx.signal);
+  const view = await etcdView(session, [...new Set([...nodes, ...targetNodes(session.ctx)])], ctx.signal, nodes);
   const isCp = (n: string) => !!memberFor(view, n, session.hostnames.get(n));
   const cps = nodes.filter(isCp);
   const workers = nodes.filter((n) => !isCp(n));

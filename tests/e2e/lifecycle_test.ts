@@ -32,9 +32,10 @@ async function during(fn: () => Promise<unknown>): Promise<RecordedCall[]> {
 const node = (ip: string) => h.sim.cluster.find(ip)!;
 /**
  * The etcd quorum guard's reads before a reboot of a worker: the worker says
- * it is no member, a control plane lists the members, each member's status.
+ * it is no member (twice), a control plane lists the members, each member's status.
  */
 const QUORUM_READS = [
+  "MachineService/EtcdStatus",
   "MachineService/EtcdMemberList",
   "MachineService/EtcdMemberList",
   "MachineService/EtcdStatus",

@@ -80,7 +80,7 @@ describe("quorumRefusal", () => {
   const view = (n: number, healthy: number[]): EtcdView => ({
     members: members(n),
     healthy: new Set(healthy.map(String)),
-    nonMembers: new Set(),
+    targetIds: new Map([["alias-of-cp-2", "2"]]),
   });
 
   test.each(
@@ -92,6 +92,7 @@ describe("quorumRefusal", () => {
       [3, [1, 2], ["10.0.0.1"], "together", true],
       [3, [1, 2], ["10.0.0.3"], "together", false], // the down member itself
       [3, [1, 2], ["worker-1"], "together", false], // not a member
+      [3, [1, 2], ["alias-of-cp-2"], "together", true], // known by the member id it reported
       [5, [1, 2, 3, 4, 5], ["cp-1", "cp-2"], "together", false],
       [5, [1, 2, 3, 4], ["cp-1", "cp-2"], "together", true],
       [1, [1], ["10.0.0.1"], "together", true], // a single control plane always loses quorum
