@@ -19,7 +19,7 @@ export const rebootTool = defineTool({
     context,
     nodes,
     mode: v.optional(
-      v.pipe(v.picklist(["default", "powercycle", "force"]), v.description("Default: default.")),
+      v.pipe(v.picklist(["default", "powercycle", "force"]), v.description("Default: default (graceful).")),
       "default",
     ),
     wait: v.optional(v.pipe(v.boolean(), v.description("Wait until every node is back (bounded).")), false),
