@@ -25,6 +25,10 @@ export interface Config {
   allowedNodes: string[];
   /** Connect to the default context in the background once the client has initialized. */
   warmUp: boolean;
+  /** Pause between polls while waiting for a rebooting node, ms. */
+  pollIntervalMs: number;
+  /** How long reboot `wait` and upgrades wait for a node to come back (and etcd to be healthy), ms. */
+  waitTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -79,5 +83,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     allowedContexts: list(env, "TALOS_MCP_ALLOWED_CONTEXTS"),
     allowedNodes: list(env, "TALOS_MCP_ALLOWED_NODES"),
     warmUp: bool(env, "TALOS_MCP_WARMUP", true),
+    pollIntervalMs: int(env, "TALOS_MCP_POLL_INTERVAL_MS", 5_000, 10, 60_000),
+    waitTimeoutMs: int(env, "TALOS_MCP_WAIT_TIMEOUT_MS", 15 * 60_000, 1_000, 3_600_000),
   });
 }

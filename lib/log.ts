@@ -24,3 +24,12 @@ export function log(level: Level, message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
   mcpSink?.(level, message);
 }
+
+/**
+ * An audit line: always written (whatever the log level), as is, to stderr,
+ * and mirrored to the MCP client as a notice.
+ */
+export function audit(line: string): void {
+  process.stderr.write(`${line}\n`);
+  mcpSink?.("notice", line);
+}

@@ -15,7 +15,15 @@ import * as v from "valibot";
 import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
 import { type CallResult, errorResult, okResult } from "./format.ts";
-import { log, setMcpSink } from "./log.ts";
+import { askHuman, consentMessage } from "./guards/elicit.ts";
+import { auditLine, type Outcome, outcomeOf } from "./guards/audit.ts";
+import { confirmRefusal } from "./guards/confirm.ts";
+import { quorumRefusal } from "./guards/quorum.ts";
+import { upgradePathRefusal } from "./guards/upgrade_path.ts";
+import { audit, log, setMcpSink } from "./log.ts";
+import { etcdView } from "./talos/etcd_health.ts";
+import { nodeVersions } from "./talos/node_versions.ts";
+import { targetNodes } from "./talos/session.ts";
 import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
 import { toolSchemas } from "./tools/schema.ts";
@@ -24,7 +32,8 @@ import { warmUp } from "./warmup.ts";
 
 const INSTRUCTIONS =
   `Tools for Talos Linux clusters over the Talos API. Every tool takes an optional context (cluster) and nodes (default: the context's nodes); results list each node with its data or its error.
-Start broad: talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it.`;
+Start broad: talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it.
+Tools that change nodes need explicit nodes and confirm: true: tell the user what will happen on which nodes and set confirm only when they agree. Run talos_patch_config as a dry run first and show the diff.`;
 
 export interface ServerOptions {
   config: Readonly<Config>;
@@ -56,10 +65,12 @@ export function createServer(
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallResult> => {
     const name = req.params.name;
+    const raw = (req.params.arguments ?? {}) as Record<string, unknown>;
     const tool = byName.get(name);
     if (!tool) {
       const hidden = tools.find((t) => t.name === name);
       if (hidden) {
+        writeAudit(config, hidden, raw, "denied");
         return errorResult(
           `${name} is not available: this server runs read-only (TALOS_MCP_READ_ONLY=true), so no tool that ` +
             `changes a cluster is offered.`,
@@ -67,8 +78,6 @@ export function createServer(
       }
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${name}; call tools/list for the available tools.`);
     }
-    const parsed = v.safeParse(toolSchemas(tool).input, req.params.arguments ?? {});
-    if (!parsed.success) return errorResult(describeIssues(tool, parsed.issues));
 
     const progressToken = extra._meta?.progressToken;
     const ctx: ToolContext = {
@@ -83,10 +92,21 @@ export function createServer(
         }).catch(() => {});
       },
     };
+    const call: GuardCall = { tool, raw, args: {}, ctx, server, sessions };
+    const mutating = isMutating(tool);
     try {
-      const value = await tool.run(parsed.output as never, ctx);
+      for (const [, guard] of GUARDS) {
+        const refusal = await guard(call);
+        if (refusal !== undefined) {
+          if (mutating) writeAudit(config, tool, raw, "denied");
+          return errorResult(refusal);
+        }
+      }
+      const value = await tool.run(call.args as never, ctx);
+      if (mutating) writeAudit(config, tool, raw, outcomeOf(value));
       return okResult(value, config.maxOutputBytes);
     } catch (err) {
+      if (mutating) writeAudit(config, tool, raw, "error");
       if (err instanceof ToolError) return errorResult(err.message);
       log("error", `${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`);
       return errorResult(
@@ -108,6 +128,97 @@ export function createServer(
   return { server, sessions };
 }
 
+/** What a guard sees: the tool, its raw and (once validated) parsed arguments, and the server. */
+interface GuardCall {
+  tool: ToolSpec;
+  raw: Record<string, unknown>;
+  args: Record<string, unknown>;
+  ctx: ToolContext;
+  server: Server;
+  sessions: Sessions;
+}
+
+/** A guard returns why it refuses the call, or undefined to let it go on. */
+type Guard = (call: GuardCall) => Promise<string | undefined>;
+
+/**
+ * Every tool call passes these steps in this order; the first refusal ends the
+ * call as "denied" (audited for mutating tools). The cheap, local checks come
+ * first so that a refusal by them sends no RPC at all; the etcd and version
+ * checks send only reads. Add new steps here, not in tools.
+ */
+const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
+  // 1. confirm: true (the boolean) and explicit nodes, on the raw arguments: "true" as a string is no consent.
+  ["confirm", (c) => Promise.resolve(confirmRefusal(c.tool, c.raw))],
+  // 2. Schema, then argument combinations the tool declares (e.g. Talos' service rules).
+  ["arguments", (c) => Promise.resolve(validateArgs(c))],
+  // 3. The human, when the client supports elicitation (no RPC before consent).
+  ["human consent", humanConsent],
+  // 4. One minor version per upgrade step (Version RPC per node).
+  ["upgrade path", upgradePath],
+  // 5. etcd keeps quorum (EtcdMemberList + EtcdStatus).
+  ["etcd quorum", etcdQuorum],
+];
+
+const isMutating = (t: ToolSpec) => !!t.confirm || !t.annotations.readOnlyHint;
+
+/** Whether this call would change something (a confirm tool, not in dry-run). */
+const acts = (c: GuardCall) => !!c.tool.confirm && !c.tool.dryRun?.(c.args as never);
+
+function writeAudit(config: Readonly<Config>, tool: ToolSpec, raw: Record<string, unknown>, outcome: Outcome) {
+  const nodes = Array.isArray(raw.nodes) ? raw.nodes : [];
+  audit(auditLine({ tool: tool.name, nodes, outcome, args: raw, showSecrets: config.showSecrets }));
+}
+
+function validateArgs(c: GuardCall): string | undefined {
+  const parsed = v.safeParse(toolSchemas(c.tool).input, c.raw);
+  if (!parsed.success) return describeIssues(c.tool, parsed.issues);
+  c.args = parsed.output as Record<string, unknown>;
+  try {
+    c.tool.check?.(c.args as never);
+  } catch (err) {
+    if (err instanceof ToolError) return err.message;
+    throw err;
+  }
+  return undefined;
+}
+
+async function humanConsent(c: GuardCall): Promise<string | undefined> {
+  if (!acts(c)) return undefined;
+  const nodes = c.args.nodes as string[];
+  const action = c.tool.action?.(c.args as never) ?? c.tool.description.split(". ")[0];
+  const answer = await askHuman(
+    c.server,
+    consentMessage(c.tool.name, action, nodes, c.args.context as string | undefined),
+    c.ctx.signal,
+  );
+  if (answer === "accept" || answer === "unsupported") return undefined;
+  if (answer === "failed") {
+    return `Could not get the user's consent for ${c.tool.name} (the question failed or timed out). ` +
+      `Nothing was sent.`;
+  }
+  return `The user ${answer === "decline" ? "declined" : "cancelled"} ${c.tool.name} on ${nodes.join(", ")}. ` +
+    `Nothing was sent; do not retry unless they ask.`;
+}
+
+async function upgradePath(c: GuardCall): Promise<string | undefined> {
+  const image = acts(c) ? c.tool.upgradeImage?.(c.args as never) : undefined;
+  if (!image || c.ctx.config.skipVersionCheck) return undefined;
+  const session = await c.ctx.session(c.args.context as string | undefined);
+  const versions = await nodeVersions(session, c.args.nodes as string[], c.ctx.signal);
+  return upgradePathRefusal(versions, image);
+}
+
+async function etcdQuorum(c: GuardCall): Promise<string | undefined> {
+  const impact = acts(c) ? c.tool.etcdImpact?.(c.args as never) : undefined;
+  if (!impact) return undefined;
+  const session = await c.ctx.session(c.args.context as string | undefined);
+  const targets = c.args.nodes as string[];
+  const candidates = [...new Set([...targets, ...targetNodes(session.ctx)])];
+  const view = await etcdView(session, candidates, c.ctx.signal, targets);
+  return quorumRefusal(view, targets, impact, `${c.tool.name} on`);
+}
+
 function describe(tool: ToolSpec): Tool {
   const { inputJson, outputJson } = toolSchemas(tool);
   return {
@@ -122,7 +233,7 @@ function describe(tool: ToolSpec): Tool {
 
 /** Valibot issues as one line an agent can fix its call from. */
 function describeIssues(tool: ToolSpec, issues: readonly v.BaseIssue<unknown>[]): string {
-  const allowed = Object.keys(tool.input);
+  const allowed = Object.keys((toolSchemas(tool).input as unknown as { entries: object }).entries);
   const parts = issues.slice(0, 5).map((i) => {
     const path = i.path?.map((p) => String(p.key)).join(".") ?? "";
     if (i.kind === "schema" && i.type === "strict_object" && path) {

@@ -6,7 +6,13 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { type CallToolResult, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type CallToolResult,
+  type ElicitRequest,
+  ElicitRequestSchema,
+  type ElicitResult,
+  LoggingMessageNotificationSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig } from "../lib/config.ts";
@@ -30,8 +36,22 @@ export interface Harness {
 
 type Env = Record<string, string>;
 
+/** Answers the server's elicitation requests; giving one declares the elicitation capability. */
+export type Elicit = (req: ElicitRequest) => ElicitResult | Promise<ElicitResult>;
+
+function newClient(elicit?: Elicit): Client {
+  const client = new Client(
+    { name: "talos-mcp-tests", version: "1.0.0" },
+    elicit ? { capabilities: { elicitation: {} } } : {},
+  );
+  if (elicit) client.setRequestHandler(ElicitRequestSchema, (req) => elicit(req));
+  return client;
+}
+
 /** Spawns dist/talos-mcp against a fresh simulated cluster. */
-export async function spawnHarness(opts: { sim?: SimOptions; env?: Env; simInstance?: Sim } = {}): Promise<Harness> {
+export async function spawnHarness(
+  opts: { sim?: SimOptions; env?: Env; simInstance?: Sim; elicit?: Elicit } = {},
+): Promise<Harness> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
   const sim = opts.simInstance ?? await startSim(opts.sim);
   const transport = new StdioClientTransport({
@@ -42,7 +62,7 @@ export async function spawnHarness(opts: { sim?: SimOptions; env?: Env; simInsta
   });
   let stderr = "";
   transport.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
-  const client = new Client({ name: "talos-mcp-tests", version: "1.0.0" });
+  const client = newClient(opts.elicit);
   const logs = collectLogs(client);
   await client.connect(transport);
   await warmedUp(logs, opts.env);

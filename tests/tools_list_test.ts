@@ -76,6 +76,31 @@ describe("tools/list", () => {
     }
   });
 
+  test("every mutating tool declares confirm, is destructive, needs explicit nodes, and is hidden read-only", async () => {
+    const tools = await listTools({});
+    const readOnly = new Set((await listTools({ TALOS_MCP_READ_ONLY: "true" })).map((t) => t.name));
+    const mutating = tools.filter((t) => t.annotations?.readOnlyHint === false);
+    expect(mutating.map((t) => t.name).sort()).toEqual([
+      "talos_patch_config",
+      "talos_reboot",
+      "talos_rollback",
+      "talos_service_action",
+      "talos_upgrade",
+    ]);
+    for (const t of mutating) {
+      expect(ALL_TOOLS.find((s) => s.name === t.name)!.confirm).toBe(true);
+      expect(t.annotations!.destructiveHint).toBe(true);
+      const props = t.inputSchema.properties as Record<string, { type?: string; minItems?: number }>;
+      expect(props.confirm.type).toBe("boolean");
+      expect(props.nodes.minItems).toBe(1);
+      expect(t.inputSchema.required).toContain("nodes");
+      expect(t.inputSchema.required ?? []).not.toContain("confirm"); // refused with a message instead
+      expect(readOnly.has(t.name)).toBe(false);
+    }
+    // And the other way round: a tool with confirm is never read-only.
+    for (const spec of ALL_TOOLS.filter((s) => s.confirm)) expect(spec.annotations.readOnlyHint).toBe(false);
+  });
+
   test("read-only mode lists only read-only tools", async () => {
     const tools = await listTools({ TALOS_MCP_READ_ONLY: "true" });
     expect(tools.every((t) => t.annotations?.readOnlyHint === true)).toBe(true);

@@ -54,6 +54,16 @@ export interface SimNode {
   faults: Faults;
   /** Files added by tests or scenarios, on top of the defaults in fs.ts. */
   extraFiles?: Map<string, import("./fs.ts").SimFile>;
+  /** While > 0 the node is rebooting: each call routed to it is refused and counts down. */
+  rebootingFor?: number;
+  /** Installed into the inactive boot slot; booted at the next reboot. */
+  pendingVersion?: string;
+  /** The version booted before the last upgrade (what Rollback returns to). */
+  previousVersion?: string;
+  /** Config staged with ApplyConfiguration STAGED, applied at the next reboot. */
+  stagedConfig?: string;
+  /** Images pulled with ImageService.Pull, by reference. */
+  images?: Set<string>;
 }
 
 export interface ClusterSpec {
@@ -196,6 +206,10 @@ export class SimCluster {
   readonly nodes: SimNode[];
   readonly name: string;
   private readonly secrets: ClusterSecrets;
+  /** How many calls a rebooting node refuses before it is back (deterministic, no clock). */
+  rebootCalls = 2;
+  /** exit_code LifecycleService.Upgrade ends with; set non-zero to simulate a failed install. */
+  upgradeExitCode = 0;
 
   constructor(spec: ClusterSpec = {}) {
     const cps = spec.controlPlanes ?? 3;
@@ -226,6 +240,31 @@ export class SimCluster {
   /** By IP or hostname, as apid resolves a `node` target. */
   find(target: string): SimNode | undefined {
     return this.nodes.find((n) => n.ip === target || n.hostname === target);
+  }
+
+  /** Starts a reboot of `node`: it goes away for `rebootCalls` calls, then boots (new boot id). */
+  reboot(node: SimNode): void {
+    node.rebootingFor = this.rebootCalls;
+    if (this.rebootCalls === 0) this.boot(node);
+  }
+
+  /** A call reached `node`; true while it is still rebooting (the call is refused). */
+  bootTick(node: SimNode): boolean {
+    if (!node.rebootingFor) return false;
+    if (--node.rebootingFor === 0) this.boot(node);
+    return true;
+  }
+
+  private boot(node: SimNode): void {
+    node.rebootingFor = 0;
+    node.bootId = randomUUID();
+    if (node.pendingVersion && node.pendingVersion !== node.version) {
+      node.previousVersion = node.version;
+      node.version = node.pendingVersion;
+    }
+    node.pendingVersion = undefined;
+    if (node.stagedConfig) node.machineConfig = node.stagedConfig;
+    node.stagedConfig = undefined;
   }
 
   controlPlanes(): SimNode[] {

@@ -10,6 +10,8 @@ import { mayCall } from "../talos/rbac.ts";
 import { cosiHandlers } from "./handlers/cosi.ts";
 import { etcdHandlers } from "./handlers/etcd.ts";
 import { fileHandlers } from "./handlers/files.ts";
+import { applyConfigHandlers } from "./handlers/apply_config.ts";
+import { lifecycleHandlers } from "./handlers/lifecycle.ts";
 import { machineHandlers } from "./handlers/machine.ts";
 import { Code, type HandlerTable, type SimCall, SimError, sleep } from "./handlers/types.ts";
 import type { SimCluster, SimNode } from "./model.ts";
@@ -29,7 +31,14 @@ export interface RecordedCall {
 }
 
 /** Every simulated RPC, by domain. Add a table here for each new domain. */
-const TABLES: HandlerTable[] = [machineHandlers, cosiHandlers, etcdHandlers, fileHandlers];
+const TABLES: HandlerTable[] = [
+  machineHandlers,
+  cosiHandlers,
+  etcdHandlers,
+  fileHandlers,
+  lifecycleHandlers,
+  applyConfigHandlers,
+];
 
 /** Handler tables added by later modules (logs, files, etcd, ...). */
 export function registerHandlers(table: HandlerTable): void {
@@ -106,7 +115,7 @@ export class SimEndpoint {
   /** The node apid would reach for `name` (absent: itself), or the status it would answer with. */
   private target(path: string, name: string | undefined, roles: string[]): SimNode {
     const target = name === undefined ? this.self : this.cluster.find(name);
-    if (!target || target.faults.down) {
+    if (!target || target.faults.down || this.cluster.bootTick(target)) {
       throw new SimError(
         Code.UNAVAILABLE,
         `connection error: desc = "transport: Error while dialing: dial tcp ${name}:50000: connect: no route to host"`,

@@ -36,8 +36,24 @@ export interface ToolSpec<E extends Entries = Entries> {
   input: E;
   /** Entries of the structured result; `truncated` is added for every tool. */
   output: Entries;
-  /** Mutating tools that need `confirm: true` (and human consent where the client can ask). */
+  /**
+   * Mutating tools: the server adds a boolean `confirm` argument, requires it to
+   * be `true` and `nodes` to be explicit, and asks the human where the client can.
+   */
   confirm?: boolean;
+  /** For confirm tools: these arguments change nothing (a dry run), so no consent is needed. */
+  dryRun?(args: Args<E>): boolean;
+  /** Argument combinations the schema cannot express; throws ToolError before any RPC. */
+  check?(args: Args<E>): void;
+  /** One sentence for the human asked to consent: what the call will do. */
+  action?(args: Args<E>): string;
+  /**
+   * Whether the call takes etcd down on targeted control-plane nodes, for the
+   * quorum guard: "together" (all at once) or "one-by-one" (the tool serialises them).
+   */
+  etcdImpact?(args: Args<E>): "together" | "one-by-one" | undefined;
+  /** The image an upgrade moves to, for the one-minor-per-step guard. */
+  upgradeImage?(args: Args<E>): string | undefined;
   run(args: Args<E>, ctx: ToolContext): Promise<Record<string, unknown>>;
 }
 
@@ -50,5 +66,13 @@ export const READ_ONLY: Annotations = {
   readOnlyHint: true,
   destructiveHint: false,
   idempotentHint: true,
+  openWorldHint: true,
+};
+
+/** Tools that change a cluster: hidden in read-only mode, `confirm: true` required. */
+export const MUTATING: Annotations = {
+  readOnlyHint: false,
+  destructiveHint: true,
+  idempotentHint: false,
   openWorldHint: true,
 };

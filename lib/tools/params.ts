@@ -49,3 +49,19 @@ export function perNodeOutput(entries: v.ObjectEntries): v.ObjectEntries {
   );
   return { nodes: v.array(v.object({ ...nodeEntry, ...optional })) };
 }
+
+/** `nodes` of mutating tools: required and non-empty, never "the context's nodes" by default. */
+export const explicitNodes = v.pipe(
+  v.array(nodeName),
+  v.minLength(1, "name at least one node"),
+  v.maxLength(64, "at most 64 nodes per call"),
+  v.description("Nodes to act on (IPs or hostnames); required, no default."),
+);
+
+/** Added by the server to every tool with `confirm: true` (lib/server.ts checks it before anything else). */
+export const confirm = v.optional(
+  v.pipe(
+    v.boolean(),
+    v.description("Must be the boolean true to act; anything else refuses the call without touching a node."),
+  ),
+);

@@ -2,6 +2,7 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import type { ToolSpec } from "./define.ts";
+import { confirm, explicitNodes } from "./params.ts";
 
 export interface ToolSchemas {
   input: v.GenericSchema;
@@ -28,7 +29,9 @@ export function toolSchemas(tool: ToolSpec): ToolSchemas {
   let s = cache.get(tool);
   if (!s) {
     // Strict: an unknown key is usually a typo (`node` for `nodes`) that would otherwise widen the call.
-    const input = v.strictObject(tool.input);
+    // Mutating tools: `nodes` becomes required and `confirm` is added (the confirm contract, lib/server.ts).
+    const entries = tool.confirm ? { ...tool.input, nodes: explicitNodes, confirm } : tool.input;
+    const input = v.strictObject(entries);
     s = {
       input,
       inputJson: json(input),

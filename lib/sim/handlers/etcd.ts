@@ -10,7 +10,7 @@ const M = "/machine.MachineService/";
 
 /** Whether `node`'s etcd member is up: node reachable and etcd service Running. */
 export function etcdHealthy(node: SimNode): boolean {
-  return !node.faults.down && node.services.some((s) => s.id === "etcd" && s.state === "Running");
+  return !node.faults.down && !node.rebootingFor && node.services.some((s) => s.id === "etcd" && s.state === "Running");
 }
 
 /** The current leader: the first control plane with a healthy etcd, if a quorum of members is healthy. */

@@ -1,0 +1,32 @@
+/** @module The Talos version tag of each node, asked with Version; any node that does not answer fails the whole lookup. */
+import { ToolError } from "../errors.ts";
+import { fanOut } from "./fan_out.ts";
+import type { TalosSession } from "./session.ts";
+
+interface VersionResponse {
+  messages: Array<{ version: { tag: string } | null }>;
+}
+
+/** node → version tag. Throws a ToolError naming every node that could not be asked. */
+export async function nodeVersions(
+  session: TalosSession,
+  nodes: readonly string[],
+  signal: AbortSignal,
+): Promise<Map<string, string>> {
+  const outcomes = await fanOut(nodes, 8, async (node) => {
+    const res = await session.client.unary<VersionResponse>("machine.MachineService", "Version", {}, {
+      node,
+      signal,
+    });
+    return res.messages?.[0]?.version?.tag ?? "";
+  });
+  const failed = outcomes.filter((o) => o.error !== undefined);
+  if (failed.length) {
+    throw new ToolError(
+      `Cannot read the Talos version of ${failed.map((f) => `${f.node} (${f.error})`).join("; ")}. ` +
+        `It is needed before changing these nodes; retry when they answer. Nothing was changed.`,
+      failed[0].code,
+    );
+  }
+  return new Map(outcomes.map((o) => [o.node, o.value!]));
+}

@@ -1,0 +1,116 @@
+/**
+ * @module Upgrading one node, the way its Talos version wants it (§5.10):
+ * 1.13+ pulls the installer with ImageService.Pull, installs it with
+ * LifecycleService.Upgrade (success only on exit_code 0) and reboots; older
+ * nodes get the legacy MachineService.Upgrade, which reboots by itself.
+ */
+import { ToolError } from "../errors.ts";
+import type { TalosSession } from "./session.ts";
+import { usesLifecycleUpgrade } from "./versions.ts";
+
+/** What talosctl uses for upgrades: the CRI containerd, system namespace. */
+const CONTAINERD = { driver: "CRI", namespace: "NS_SYSTEM" } as const;
+const KEEP_LINES = 5;
+
+export interface UpgradeOptions {
+  image: string;
+  preserve: boolean;
+  stage: boolean;
+  force: boolean;
+  rebootMode: "DEFAULT" | "POWERCYCLE";
+  timeoutMs: number;
+  signal: AbortSignal;
+  progress: (message: string) => void;
+}
+
+export interface NodeUpgrade {
+  flow: "lifecycle" | "legacy";
+  /** Last lines of installer output (lifecycle flow). */
+  output?: string[];
+  /** Whether a reboot was started (not with stage on 1.13+). */
+  rebooting: boolean;
+}
+
+interface PullResponse {
+  response?: "name" | "pull_progress";
+  name?: string;
+  pull_progress?: { layer_id: string; progress: { status: string } | null };
+}
+interface LifecycleResponse {
+  progress: { response?: "message" | "exit_code"; message?: string; exit_code?: number } | null;
+}
+
+export async function upgradeNode(
+  session: TalosSession,
+  node: string,
+  tag: string,
+  o: UpgradeOptions,
+): Promise<NodeUpgrade> {
+  if (usesLifecycleUpgrade(tag)) {
+    const done = await lifecycleUpgrade(session, node, o);
+    if (done) return done;
+    o.progress(`${node}: ImageService is not implemented, falling back to the legacy upgrade`);
+  }
+  await session.client.unary("machine.MachineService", "Upgrade", {
+    image: o.image,
+    preserve: o.preserve,
+    stage: o.stage,
+    force: o.force,
+    reboot_mode: o.rebootMode,
+  }, { node, signal: o.signal, timeoutMs: o.timeoutMs });
+  return { flow: "legacy", rebooting: true };
+}
+
+/** Pull, install, reboot; undefined when the node lacks ImageService (talosctl falls back then too). */
+async function lifecycleUpgrade(
+  session: TalosSession,
+  node: string,
+  o: UpgradeOptions,
+): Promise<NodeUpgrade | undefined> {
+  const opts = { node, signal: o.signal, timeoutMs: o.timeoutMs };
+  try {
+    for await (
+      const msg of session.client.stream<PullResponse>("machine.ImageService", "Pull", {
+        containerd: CONTAINERD,
+        image_ref: o.image,
+      }, opts)
+    ) {
+      if (msg.response === "pull_progress") o.progress(`${node}: pulling ${msg.pull_progress?.layer_id?.slice(0, 19)}`);
+    }
+  } catch (err) {
+    if (err instanceof ToolError && err.code === "UNIMPLEMENTED") return undefined;
+    throw err;
+  }
+  const output: string[] = [];
+  let exitCode: number | undefined;
+  for await (
+    const msg of session.client.stream<LifecycleResponse>("machine.LifecycleService", "Upgrade", {
+      containerd: CONTAINERD,
+      // talosctl passes the reference it pulled, not the digest-pinned name (§5.10).
+      source: { image_name: o.image },
+    }, opts)
+  ) {
+    const p = msg.progress;
+    // exit_code is a oneof member: 0 is a real value, so test the discriminator, never truthiness.
+    if (p?.response === "exit_code") exitCode = p.exit_code ?? 0;
+    else if (p?.response === "message" && p.message) {
+      output.push(p.message);
+      if (output.length > KEEP_LINES) output.shift();
+      o.progress(`${node}: ${p.message}`);
+    }
+  }
+  if (exitCode !== 0) {
+    throw new ToolError(
+      `the installer on ${node} ${
+        exitCode === undefined ? "ended without an exit code" : `exited with code ${exitCode}`
+      }; the node was not rebooted and still runs its current version. Last output: ${output.join(" | ")}`,
+      "UPGRADE_FAILED",
+    );
+  }
+  if (o.stage) return { flow: "lifecycle", output, rebooting: false };
+  await session.client.unary("machine.MachineService", "Reboot", { mode: o.rebootMode }, {
+    node,
+    signal: o.signal,
+  });
+  return { flow: "lifecycle", output, rebooting: true };
+}
