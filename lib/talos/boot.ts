@@ -3,6 +3,7 @@
  * read with MachineService.Read) changes. Reboot and upgrade RPCs return at
  * once and the node goes away (§5.9), so we poll until it answers with a new id.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import { ToolError } from "../errors.ts";
 import type { TalosSession } from "./session.ts";
 
@@ -81,17 +82,10 @@ export async function waitForReboot(
   }
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new ToolError("cancelled", "CANCELLED"));
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new ToolError("cancelled while waiting for the node", "CANCELLED"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch {
+    throw new ToolError("cancelled while waiting for the node", "CANCELLED");
+  }
 }

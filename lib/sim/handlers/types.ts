@@ -1,4 +1,5 @@
 /** @module What a simulated RPC handler sees and returns. */
+import { setTimeout as delay } from "node:timers/promises";
 import type { SimCluster, SimNode } from "../model.ts";
 
 /** gRPC status codes the simulator answers with. */
@@ -42,18 +43,11 @@ export interface HandlerTable {
 /** The `{messages: [msg]}` wrapper of node-targeted MachineService replies (no metadata with `node`). */
 export const one = (msg: Record<string, unknown>) => ({ messages: [msg] });
 
-/** Resolves after `ms`, or rejects when `signal` aborts first. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new SimError(Code.CANCELLED, "cancelled"));
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new SimError(Code.CANCELLED, "cancelled"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+/** Resolves after `ms`, or rejects with CANCELLED when `signal` aborts first. */
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch {
+    throw new SimError(Code.CANCELLED, "cancelled");
+  }
 }
