@@ -74,6 +74,8 @@ export function createServer(
     const ctx: ToolContext = {
       config,
       session: (context) => sessions.get(context),
+      talosconfig: () => sessions.file(),
+      resolveContext: (context) => sessions.context(context),
       signal: extra.signal,
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;

@@ -54,6 +54,22 @@ export interface SimNode {
   faults: Faults;
   /** Files added by tests or scenarios, on top of the defaults in fs.ts. */
   extraFiles?: Map<string, import("./fs.ts").SimFile>;
+  /** Load, memory and disk use the stats RPCs report; tests raise them to create pressure. */
+  usage?: Partial<SimUsage>;
+  /** Diagnostics.runtime.talos.dev resources: Talos' own warnings. */
+  diagnostics?: Array<{ id: string; message: string; details: string[] }>;
+  /** Images in the CRI containerd namespace, beyond the defaults (ImagePull adds here). */
+  images?: string[];
+}
+
+/** Figures behind Memory, LoadAvg, SystemStat and Mounts. */
+export interface SimUsage {
+  load1: number;
+  /** Fraction of memory in use, 0..1. */
+  memUsed: number;
+  /** Fraction of the EPHEMERAL (/var) filesystem in use, 0..1. */
+  varUsed: number;
+  uptimeSeconds: number;
 }
 
 export interface ClusterSpec {
@@ -196,6 +212,7 @@ export class SimCluster {
   readonly nodes: SimNode[];
   readonly name: string;
   private readonly secrets: ClusterSecrets;
+  private readonly listeners = new Set<(node: SimNode) => void>();
 
   constructor(spec: ClusterSpec = {}) {
     const cps = spec.controlPlanes ?? 3;
@@ -226,6 +243,26 @@ export class SimCluster {
   /** By IP or hostname, as apid resolves a `node` target. */
   find(target: string): SimNode | undefined {
     return this.nodes.find((n) => n.ip === target || n.hostname === target);
+  }
+
+  /** Calls `fn` whenever a node's state changes through `changed` (backs COSI Watch). */
+  onChange(fn: (node: SimNode) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Tells watchers that `node`'s resources may differ now. */
+  changed(node: SimNode): void {
+    for (const fn of this.listeners) fn(node);
+  }
+
+  /** Changes a service's state or health on a node, as a test or demo scenario would. */
+  setService(target: string, id: string, patch: Partial<Omit<SimService, "id">>): void {
+    const node = this.find(target);
+    const svc = node?.services.find((s) => s.id === id);
+    if (!node || !svc) throw new Error(`no service ${id} on ${target}`);
+    Object.assign(svc, patch);
+    this.changed(node);
   }
 
   controlPlanes(): SimNode[] {
@@ -338,6 +375,14 @@ export class SimCluster {
         }));
       }
     }
+    for (const d of node.diagnostics ?? []) {
+      out.push(r("runtime", "Diagnostics.runtime.talos.dev", d.id, { message: d.message, details: d.details }));
+    }
+    out.push(r("k8s", "KubeletSpecs.kubernetes.talos.dev", "kubelet", {
+      image: "ghcr.io/siderolabs/kubelet:v1.34.1",
+      args: [`--hostname-override=${node.hostname}`],
+      expectedNodename: node.hostname,
+    }));
     out.push(r("k8s", "NodeStatuses.kubernetes.talos.dev", node.hostname, {
       nodename: node.hostname,
       nodeReady: true,

@@ -9,6 +9,10 @@ import { packageDefinition } from "../talos/protos.ts";
 import { mayCall } from "../talos/rbac.ts";
 import { cosiHandlers } from "./handlers/cosi.ts";
 import { etcdHandlers } from "./handlers/etcd.ts";
+import { exportHandlers } from "./handlers/exports.ts";
+import { imageHandlers } from "./handlers/images.ts";
+import { statsHandlers } from "./handlers/stats.ts";
+import { watchHandlers } from "./handlers/watch.ts";
 import { fileHandlers } from "./handlers/files.ts";
 import { machineHandlers } from "./handlers/machine.ts";
 import { Code, type HandlerTable, type SimCall, SimError, sleep } from "./handlers/types.ts";
@@ -29,7 +33,16 @@ export interface RecordedCall {
 }
 
 /** Every simulated RPC, by domain. Add a table here for each new domain. */
-const TABLES: HandlerTable[] = [machineHandlers, cosiHandlers, etcdHandlers, fileHandlers];
+const TABLES: HandlerTable[] = [
+  machineHandlers,
+  cosiHandlers,
+  etcdHandlers,
+  fileHandlers,
+  statsHandlers,
+  imageHandlers,
+  exportHandlers,
+  watchHandlers,
+];
 
 /** Handler tables added by later modules (logs, files, etcd, ...). */
 export function registerHandlers(table: HandlerTable): void {

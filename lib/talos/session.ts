@@ -38,7 +38,8 @@ export class Sessions {
   /** Resolved contexts per parsed file: parsing certificates and keys on every call is measurable. */
   private readonly resolved = new WeakMap<TalosconfigFile, Map<string, TalosContext>>();
 
-  private context(contextName?: string): TalosContext {
+  /** A context resolved as `get` would use it, without dialing (cached per parsed file). */
+  context(contextName?: string): TalosContext {
     const file = this.file();
     let byName = this.resolved.get(file);
     if (!byName) this.resolved.set(file, byName = new Map());

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import type { Config } from "../config.ts";
 import type { TalosSession } from "../talos/session.ts";
+import type { TalosconfigFile, TalosContext } from "../talos/talosconfig.ts";
 
 export interface Annotations {
   readOnlyHint: boolean;
@@ -19,6 +20,10 @@ export interface ToolContext {
   config: Readonly<Config>;
   /** The session of a talosconfig context (default context when absent). */
   session(context?: string): Promise<TalosSession>;
+  /** The parsed talosconfig (throws a ToolError naming the problem). */
+  talosconfig(): TalosconfigFile;
+  /** A context resolved as the server would dial it (TALOS_CONTEXT, TALOS_ENDPOINTS applied), without dialing. */
+  resolveContext(context?: string): TalosContext;
   signal: AbortSignal;
   /** Sends an MCP progress notification when the client asked for them. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
@@ -38,6 +43,13 @@ export interface ToolSpec<E extends Entries = Entries> {
   output: Entries;
   /** Mutating tools that need `confirm: true` (and human consent where the client can ask). */
   confirm?: boolean;
+  /**
+   * The RPCs (full gRPC paths) the tool cannot work without. The server hides
+   * the tool when the default context's certificate may not call all of them,
+   * and refuses a call from a context that cannot, naming the role it needs
+   * (lib/talos/rbac.ts). Absent: reader-level RPCs only.
+   */
+  rpcs?: readonly string[];
   run(args: Args<E>, ctx: ToolContext): Promise<Record<string, unknown>>;
 }
 

@@ -1,7 +1,9 @@
 /** @module The one explicit list of tools; no import side effects. */
 import type { ToolSpec } from "./define.ts";
+import { contextsTool } from "./contexts.ts";
 import { getTool, resourceDefinitionsTool } from "./resources.ts";
 import { servicesTool } from "./services.ts";
+import { nodeSummaryTool } from "./summary.ts";
 import { versionTool } from "./version.ts";
 
 export const ALL_TOOLS: readonly ToolSpec[] = [
@@ -9,4 +11,6 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   servicesTool,
   resourceDefinitionsTool,
   getTool,
+  contextsTool,
+  nodeSummaryTool,
 ];
