@@ -14,6 +14,7 @@ import {
 import * as v from "valibot";
 import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
+import { assertMayUse, mayUse } from "./guards/roles.ts";
 import { type CallResult, errorResult, okResult } from "./format.ts";
 import { log, setMcpSink } from "./log.ts";
 import { Sessions } from "./talos/session.ts";
@@ -47,11 +48,15 @@ export function createServer(
   const sessions = new Sessions(config, env);
   const listed = listedTools(config, tools);
   const byName = new Map(listed.map((t) => [t.name, t]));
-  let described: Tool[] | undefined;
+  const described = new Map<string, Tool[]>();
 
   server.setRequestHandler(ListToolsRequestSchema, () => {
-    described ??= listed.map(describe);
-    return { tools: described };
+    // tools/list has no context argument: offer what the default context's certificate can use.
+    const roles = defaultRoles(sessions);
+    const key = roles?.join(",") ?? "*";
+    let out = described.get(key);
+    if (!out) described.set(key, out = listed.filter((t) => !roles || mayUse(t, roles)).map(describe));
+    return { tools: out };
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallResult> => {
@@ -69,6 +74,10 @@ export function createServer(
     }
     const parsed = v.safeParse(toolSchemas(tool).input, req.params.arguments ?? {});
     if (!parsed.success) return errorResult(describeIssues(tool, parsed.issues));
+    const roleRefusal = checkRoles(tool, parsed.output as { context?: string }, sessions);
+    if (roleRefusal) return errorResult(roleRefusal);
+    const confirmRefusal = minimalConfirmCheck(tool, parsed.output as { confirm?: boolean; nodes?: string[] });
+    if (confirmRefusal) return errorResult(confirmRefusal);
 
     const progressToken = extra._meta?.progressToken;
     const ctx: ToolContext = {
@@ -108,6 +117,42 @@ export function createServer(
     sessions.close();
   };
   return { server, sessions };
+}
+
+/**
+ * Minimal stand-in for issue 4's confirm guard (the lead reconciles the two):
+ * a `confirm: true` tool runs only with confirm === true and explicit nodes.
+ */
+function minimalConfirmCheck(tool: ToolSpec, args: { confirm?: boolean; nodes?: string[] }): string | undefined {
+  if (!tool.confirm) return undefined;
+  if (!args.nodes?.length) return `${tool.name} changes nodes: name them explicitly in nodes.`;
+  if (args.confirm !== true) {
+    return `${tool.name} changes ${
+      args.nodes.join(", ")
+    }: call it again with confirm: true to proceed. Nothing was done.`;
+  }
+  return undefined;
+}
+
+/** The default context's certificate roles, or undefined when no talosconfig can be read yet. */
+function defaultRoles(sessions: Sessions): readonly string[] | undefined {
+  try {
+    return sessions.context().cert.roles;
+  } catch {
+    return undefined; // list everything; the calls will explain the talosconfig problem
+  }
+}
+
+/** A tool whose RPCs the chosen context's certificate may not call is refused before any RPC. */
+function checkRoles(tool: ToolSpec, args: { context?: string }, sessions: Sessions): string | undefined {
+  if (!tool.rpcs?.length) return undefined;
+  try {
+    assertMayUse(tool, sessions.context(args.context));
+    return undefined;
+  } catch (err) {
+    if (err instanceof ToolError && err.code === "PERMISSION_DENIED") return err.message;
+    return undefined; // talosconfig problems surface from the tool's own session call
+  }
 }
 
 function describe(tool: ToolSpec): Tool {

@@ -5,6 +5,7 @@
  */
 import { ToolError } from "../errors.ts";
 import type { Config } from "../config.ts";
+import { type NodePolicy, nodePolicy } from "../guards/nodes.ts";
 import type { TalosClient } from "./client.ts";
 import {
   assertCertValid,
@@ -28,7 +29,11 @@ type Env = Record<string, string | undefined>;
 export class Sessions {
   private readonly cache = new Map<string, Promise<TalosSession>>();
 
-  constructor(private readonly config: Readonly<Config>, private readonly env: Env = process.env) {}
+  private readonly nodes: NodePolicy;
+
+  constructor(private readonly config: Readonly<Config>, private readonly env: Env = process.env) {
+    this.nodes = nodePolicy(config.allowedNodes);
+  }
 
   /** The parsed talosconfig (re-read when it changed). */
   file(): TalosconfigFile {
@@ -73,7 +78,7 @@ export class Sessions {
       }
       s = import("./client.ts").then(({ TalosClient }) => ({
         ctx,
-        client: new TalosClient(ctx, this.config.callTimeoutMs),
+        client: new TalosClient(ctx, this.config.callTimeoutMs, this.nodes),
         hostnames: new Map<string, string>(),
       }));
       this.cache.set(key, s);

@@ -1,6 +1,9 @@
 /** @module The one explicit list of tools; no import side effects. */
 import type { ToolSpec } from "./define.ts";
 import { contextsTool } from "./contexts.ts";
+import { disksTool, mountsTool, statsTool } from "./diagnostics.ts";
+import { imagePullTool, imagesTool } from "./images.ts";
+import { netstatTool, networkTool } from "./network.ts";
 import { getTool, resourceDefinitionsTool } from "./resources.ts";
 import { servicesTool } from "./services.ts";
 import { nodeSummaryTool } from "./summary.ts";
@@ -13,4 +16,11 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   getTool,
   contextsTool,
   nodeSummaryTool,
+  statsTool,
+  mountsTool,
+  disksTool,
+  networkTool,
+  netstatTool,
+  imagesTool,
+  imagePullTool,
 ];
