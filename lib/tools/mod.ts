@@ -2,6 +2,7 @@
 import type { ToolSpec } from "./define.ts";
 import { contextsTool } from "./contexts.ts";
 import { disksTool, mountsTool, statsTool } from "./diagnostics.ts";
+import { etcdSnapshotTool, kubeconfigTool } from "./exports.ts";
 import { imagePullTool, imagesTool } from "./images.ts";
 import { netstatTool, networkTool } from "./network.ts";
 import { getTool, resourceDefinitionsTool } from "./resources.ts";
@@ -23,4 +24,6 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   netstatTool,
   imagesTool,
   imagePullTool,
+  kubeconfigTool,
+  etcdSnapshotTool,
 ];
