@@ -8,6 +8,7 @@ import { netstatTool, networkTool } from "./network.ts";
 import { getTool, resourceDefinitionsTool } from "./resources.ts";
 import { servicesTool } from "./services.ts";
 import { nodeSummaryTool } from "./summary.ts";
+import { upgradePlanTool } from "./upgrade_plan.ts";
 import { versionTool } from "./version.ts";
 
 export const ALL_TOOLS: readonly ToolSpec[] = [
@@ -26,4 +27,5 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   imagePullTool,
   kubeconfigTool,
   etcdSnapshotTool,
+  upgradePlanTool,
 ];
