@@ -16,7 +16,10 @@ import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
 import { assertMayUse, mayUse } from "./guards/roles.ts";
 import { type CallResult, errorResult, okResult } from "./format.ts";
+import { registerCompletion } from "./completion.ts";
 import { log, setMcpSink } from "./log.ts";
+import { registerPrompts } from "./prompts.ts";
+import { registerResources } from "./resources.ts";
 import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
 import { toolSchemas } from "./tools/schema.ts";
@@ -25,7 +28,7 @@ import { warmUp } from "./warmup.ts";
 
 const INSTRUCTIONS =
   `Tools for Talos Linux clusters over the Talos API. Every tool takes an optional context (cluster) and nodes (default: the context's nodes); results list each node with its data or its error.
-Start broad: talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it.`;
+Start broad: talos_node_summary answers "what is wrong" for every node in one call; talos_contexts lists the clusters. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it. COSI resources are also MCP resources (talos://<context>/nodes/<node>/<type>/<id>) you can subscribe to.`;
 
 export interface ServerOptions {
   config: Readonly<Config>;
@@ -43,9 +46,21 @@ export function createServer(
 ): { server: Server; sessions: Sessions } {
   const server = new Server(
     { name: "talos-mcp", title: "Talos Linux", version: VERSION },
-    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: {
+        tools: {},
+        logging: {},
+        resources: { subscribe: true },
+        prompts: {},
+        completions: {},
+      },
+      instructions: INSTRUCTIONS,
+    },
   );
   const sessions = new Sessions(config, env);
+  const stopWatches = registerResources(server, config, sessions);
+  registerPrompts(server);
+  registerCompletion(server, sessions);
   const listed = listedTools(config, tools);
   const byName = new Map(listed.map((t) => [t.name, t]));
   const described = new Map<string, Tool[]>();
@@ -113,6 +128,7 @@ export function createServer(
     if (config.warmUp) setTimeout(() => void warmUp(sessions, config), 0);
   };
   server.onclose = () => {
+    stopWatches();
     setMcpSink(undefined);
     sessions.close();
   };

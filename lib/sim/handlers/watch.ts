@@ -29,24 +29,26 @@ export const watchHandlers: HandlerTable = {
       const known = new Map<string, Versioned>();
       for (const r of select()) known.set(r.id, { r, version: r.version, text: stringify(r.spec) });
 
-      await send({ event: [] });
-      if (single) {
-        const v = known.get(req.id);
-        await send({
-          event: [
-            v ? { event_type: "CREATED", resource: wire(v) } : {
-              event_type: "DESTROYED",
-              resource: { metadata: { namespace: req.namespace, type: req.type, id: req.id, version: "0" } },
-            },
-          ],
-        });
-      } else if (req.options?.bootstrap_contents) {
-        for (const v of known.values()) await send({ event: [{ event_type: "CREATED", resource: wire(v) }] });
-        if (events) await send({ event: [{ event_type: "BOOTSTRAPPED" }] });
-      }
-
-      // Live changes: diff the watched resources whenever the model says the node changed.
-      let pending = Promise.resolve();
+      // Listen before sending anything, so no change between "established" and live events is lost;
+      // changes queue behind the initial events.
+      let pending: Promise<void> = (async () => {
+        await send({ event: [] });
+        if (single) {
+          const v = known.get(req.id);
+          await send({
+            event: [
+              v ? { event_type: "CREATED", resource: wire(v) } : {
+                event_type: "DESTROYED",
+                resource: { metadata: { namespace: req.namespace, type: req.type, id: req.id, version: "0" } },
+              },
+            ],
+          });
+        } else if (req.options?.bootstrap_contents) {
+          for (const v of known.values()) await send({ event: [{ event_type: "CREATED", resource: wire(v) }] });
+          if (events) await send({ event: [{ event_type: "BOOTSTRAPPED" }] });
+        }
+      })();
+      const initial = pending;
       const stop = call.cluster.onChange((node) => {
         if (node !== call.node) return;
         pending = pending.then(async () => {
@@ -72,6 +74,7 @@ export const watchHandlers: HandlerTable = {
         }).catch(() => {});
       });
       try {
+        await initial;
         await new Promise<void>((resolve) => {
           if (call.signal.aborted) return resolve();
           call.signal.addEventListener("abort", () => resolve(), { once: true });
