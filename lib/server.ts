@@ -161,7 +161,7 @@ function defaultRoles(sessions: Sessions): readonly string[] | undefined {
 
 /** A tool whose RPCs the chosen context's certificate may not call is refused before any RPC. */
 function checkRoles(tool: ToolSpec, args: { context?: string }, sessions: Sessions): string | undefined {
-  if (!tool.rpcs?.length) return undefined;
+  if (tool.rpcs?.length === 0) return undefined; // makes no API call
   try {
     assertMayUse(tool, sessions.context(args.context));
     return undefined;

@@ -21,6 +21,7 @@ export const contextsTool = defineTool({
   description: "The talosconfig's contexts (clusters): endpoints, nodes, which is current, and each " +
     "certificate's roles and expiry. No API call; use it to pick the context argument of other tools.",
   annotations: { ...READ_ONLY, openWorldHint: false },
+  rpcs: [], // reads the local talosconfig only
   input: {},
   output: { file: v.string(), current: v.string(), contexts: v.array(contextEntry) },
   run: (_args, ctx) => {

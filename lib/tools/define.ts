@@ -47,7 +47,7 @@ export interface ToolSpec<E extends Entries = Entries> {
    * The RPCs (full gRPC paths) the tool cannot work without. The server hides
    * the tool when the default context's certificate may not call all of them,
    * and refuses a call from a context that cannot, naming the role it needs
-   * (lib/talos/rbac.ts). Absent: reader-level RPCs only.
+   * (lib/talos/rbac.ts). Absent: reader-level RPCs only; `[]`: no API call.
    */
   rpcs?: readonly string[];
   run(args: Args<E>, ctx: ToolContext): Promise<Record<string, unknown>>;
