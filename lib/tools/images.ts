@@ -12,6 +12,8 @@ import { perNode } from "./per_node.ts";
 
 const MiB = 1 << 20;
 const NS = { cri: "NS_CRI", system: "NS_SYSTEM" } as const;
+// ContainerdInstance: as talosctl image --namespace system|cri, the CRI containerd with that namespace
+// (§4: CONTAINERD + NS_CRI is rejected by Talos).
 
 const namespace = v.optional(
   v.pipe(
@@ -55,7 +57,7 @@ function listImages(s: TalosSession, node: string, ns: "cri" | "system", limit: 
     () =>
       collect(
         s.client.stream<ImageRecord>("machine.ImageService", "List", {
-          containerd: { driver: "CONTAINERD", namespace: NS[ns] },
+          containerd: { driver: "CRI", namespace: NS[ns] },
         }, { node, signal }),
         limit,
       ),
@@ -137,7 +139,7 @@ export const imagePullTool = defineTool({
           let pulled = "";
           for await (
             const m of s.client.stream<{ name?: string; response?: string }>("machine.ImageService", "Pull", {
-              containerd: { driver: "CONTAINERD", namespace: NS[args.namespace] },
+              containerd: { driver: "CRI", namespace: NS[args.namespace] },
               image_ref: args.image,
             }, { node, signal: ctx.signal })
           ) if (m.response === "name" && m.name) pulled = m.name;

@@ -111,6 +111,8 @@ describe("talos_images", () => {
     expect(cp.images[0].digest).toMatch(/^sha256:[0-9a-f]{12}$/);
     expect(worker.images.map((i: { name: string }) => i.name)).toContain("registry.k8s.io/pause:3.10");
     const calls = since(n);
+    expect((calls.find((c) => c.method === "/machine.ImageService/List")!.request as any).containerd)
+      .toEqual({ driver: "CRI", namespace: "NS_CRI" });
     expect(calls.filter((c) => c.method === "/machine.ImageService/List").map((c) => c.node[0]).sort())
       .toEqual(["10.5.0.2", "10.5.0.3"]);
     expect(calls.filter((c) => c.method === "/machine.MachineService/ImageList").map((c) => c.node[0]))
@@ -147,6 +149,7 @@ describe("talos_image_pull (guarded)", () => {
     expect(entry(r, "10.5.0.3")).toMatchObject({ via: "MachineService.ImagePull" });
     const pull = since(n).find((c) => c.method === "/machine.ImageService/Pull")!;
     expect((pull.request as any).image_ref).toBe("docker.io/library/busybox:1.37");
+    expect((pull.request as any).containerd).toEqual({ driver: "CRI", namespace: "NS_CRI" });
     expect(sim.cluster.find("10.5.0.3")!.images).toContain("docker.io/library/busybox:1.37");
   });
 

@@ -35,8 +35,15 @@ function record(ref: string) {
   };
 }
 
-function requireNew({ node }: SimCall) {
+function requireNew({ node }: SimCall, containerd: { driver?: string; namespace?: string } | null) {
   if (minor(node) < 13) throw new SimError(Code.UNIMPLEMENTED, "unknown service machine.ImageService");
+  // Talos' checks on ContainerdInstance (§4).
+  if (!containerd || !containerd.namespace || containerd.namespace === "NS_UNKNOWN") {
+    throw new SimError(Code.INVALID_ARGUMENT, "containerd namespace is required");
+  }
+  if (containerd.driver !== "CRI" && containerd.namespace === "NS_CRI") {
+    throw new SimError(Code.INVALID_ARGUMENT, "CRI namespace is only supported with the CRI driver");
+  }
 }
 
 /** What a pull of `ref` does: unknown registries fail as containerd would, else the image is stored. */
@@ -58,12 +65,12 @@ export const imageHandlers: HandlerTable = {
     },
   },
   stream: {
-    ["/machine.ImageService/List"]: async (call, _req, send) => {
-      requireNew(call);
+    ["/machine.ImageService/List"]: async (call, req, send) => {
+      requireNew(call, req.containerd);
       for (const ref of imagesOf(call.node)) await send({ ...record(ref), labels: {} });
     },
     ["/machine.ImageService/Pull"]: async (call, req, send) => {
-      requireNew(call);
+      requireNew(call, req.containerd);
       const name = pull(call.node, req.image_ref);
       await send({
         pull_progress: { layer_id: "sha256:0001", progress: { status: "DOWNLOADING", offset: "1024", total: "4096" } },
