@@ -6,7 +6,7 @@
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import { getResource } from "../talos/cosi.ts";
-import { minorSteps, parseTalosVersion, usesLifecycleUpgrade } from "../talos/versions.ts";
+import { checkUpgradePath, minorSteps, parseTalosVersion, usesLifecycleUpgrade } from "../talos/versions.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes } from "./params.ts";
 import { perNode } from "./per_node.ts";
@@ -157,9 +157,9 @@ export const upgradePlanTool = defineTool({
     const oldest = ok.map((f) => parseTalosVersion(f.version!)).filter((x) => !!x)
       .sort((a, b) => a!.minor - b!.minor || a!.patch - b!.patch)[0];
     if (!oldest) throw new ToolError("No node reported a Talos version; nothing to plan.", "UNAVAILABLE");
-    if (oldest.major !== target.major) {
-      blockers.push(`crossing a major version (v${oldest.major} → v${target.major}) is not planned`);
-    }
+    const check = checkUpgradePath(oldest.raw, targetRef);
+    // A multi-minor jump is what the plan is for (one step per minor); a major crossing is not plannable.
+    if (check.kind === "rejected" && !check.path.length) blockers.push(check.reason);
     if (target.minor < oldest.minor) {
       warnings.push("this is a downgrade; Talos supports rolling back one minor version at most");
     }
