@@ -159,7 +159,10 @@ export const upgradePlanTool = defineTool({
     if (!oldest) throw new ToolError("No node reported a Talos version; nothing to plan.", "UNAVAILABLE");
     const check = checkUpgradePath(oldest.raw, targetRef);
     // A multi-minor jump is what the plan is for (one step per minor); a major crossing is not plannable.
-    if (check.kind === "rejected" && !check.path.length) blockers.push(check.reason);
+    if (check.kind === "rejected" && !check.path.length) {
+      blockers.push(check.reason);
+      return { target: targetRef, current, path: [], blockers, warnings, steps: [] };
+    }
     if (target.minor < oldest.minor) {
       warnings.push("this is a downgrade; Talos supports rolling back one minor version at most");
     }

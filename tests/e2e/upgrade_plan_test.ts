@@ -78,6 +78,12 @@ describe("talos_upgrade_plan", () => {
     }
   });
 
+  test("a major-version crossing is a blocker with no steps", async () => {
+    const r = ok(await h.call("talos_upgrade_plan", { version: "v2.0.0" }));
+    expect(r.blockers).toEqual(["v1.x → v2.x crosses a major version; follow the Talos upgrade notes"]);
+    expect(r.steps).toEqual([]);
+  });
+
   test("bad input is refused with what to pass", async () => {
     expect(text(await h.call("talos_upgrade_plan", {}))).toContain("exactly one of version");
     expect(text(await h.call("talos_upgrade_plan", { image: "ghcr.io/siderolabs/installer:latest" })))
