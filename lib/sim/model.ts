@@ -248,7 +248,25 @@ export class SimCluster {
   /** Calls `fn` whenever a node's state changes through `changed` (backs COSI Watch). */
   onChange(fn: (node: SimNode) => void): () => void {
     this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
+    return () => {
+      this.listeners.delete(fn);
+      for (const w of [...this.watcherWaiters]) w();
+    };
+  }
+
+  private readonly watcherWaiters = new Set<() => void>();
+
+  /** Resolves once at most `n` watches are open (tests: a cancelled Watch has let go on the server). */
+  watchersAtMost(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.listeners.size > n) return;
+        this.watcherWaiters.delete(check);
+        resolve();
+      };
+      this.watcherWaiters.add(check);
+      check();
+    });
   }
 
   /** Tells watchers that `node`'s resources may differ now. */

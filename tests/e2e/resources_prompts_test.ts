@@ -93,6 +93,7 @@ describe("resources", () => {
     expect(JSON.parse((r.contents[0] as { text: string }).text).spec.healthy).toBe(false);
 
     await h.client.unsubscribeResource({ uri });
+    await sim.cluster.watchersAtMost(0); // the Watch stream was cancelled on the node's side too
     sim.cluster.setService("10.5.0.3", "kubelet", { healthy: true, message: "" });
     // A change on another subscribed resource proves notifications still flow, and none came for kubelet.
     const other = "talos://sim/nodes/10.5.0.3/services/apid";
