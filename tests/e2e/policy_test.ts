@@ -101,3 +101,21 @@ describe("TALOS_MCP_ALLOWED_NODES", () => {
     }
   });
 });
+
+describe("TALOS_MCP_ALLOWED_CONTEXTS in talos_contexts", () => {
+  test("contexts the server may not use are marked", async () => {
+    const h = await spawnHarness({ simInstance: sim, env: { TALOS_MCP_ALLOWED_CONTEXTS: "sim,sim-reader" } });
+    try {
+      const v = ok(await h.call("talos_contexts"));
+      expect(v.contexts.map((c: { name: string; allowed?: boolean }) => [c.name, c.allowed ?? true])).toEqual([
+        ["sim", true],
+        ["sim-operator", false],
+        ["sim-reader", true],
+      ]);
+      const r = await h.call("talos_node_summary", { context: "sim-operator" });
+      expect(text(r)).toContain("TALOS_MCP_ALLOWED_CONTEXTS permits: sim, sim-reader");
+    } finally {
+      await h.close();
+    }
+  });
+});
