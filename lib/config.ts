@@ -3,6 +3,7 @@
  * start-up into a frozen object. A bad value stops the server with a message
  * naming the variable; a bad talosconfig does not (tools report it instead).
  */
+import { nodePolicy } from "./guards/nodes.ts";
 
 export interface Config {
   /** Register no mutating tool at all. */
@@ -70,6 +71,17 @@ function list(env: Env, name: string): string[] {
   return (env[name] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+/** A list of node entries (IPs, CIDRs, hostnames), each checked now so a typo stops the server. */
+function nodeList(env: Env, name: string): string[] {
+  const entries = list(env, name);
+  try {
+    nodePolicy(entries);
+  } catch (err) {
+    throw new ConfigError(`${name}: ${(err as Error).message}`);
+  }
+  return entries;
+}
+
 /** Parses the environment; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   return Object.freeze({
@@ -81,7 +93,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     callTimeoutMs: int(env, "TALOS_MCP_TIMEOUT_MS", 15_000, 100, 600_000),
     fanOutConcurrency: int(env, "TALOS_MCP_CONCURRENCY", 8, 1, 64),
     allowedContexts: list(env, "TALOS_MCP_ALLOWED_CONTEXTS"),
-    allowedNodes: list(env, "TALOS_MCP_ALLOWED_NODES"),
+    allowedNodes: nodeList(env, "TALOS_MCP_ALLOWED_NODES"),
     warmUp: bool(env, "TALOS_MCP_WARMUP", true),
     pollIntervalMs: int(env, "TALOS_MCP_POLL_INTERVAL_MS", 5_000, 10, 60_000),
     waitTimeoutMs: int(env, "TALOS_MCP_WAIT_TIMEOUT_MS", 15 * 60_000, 1_000, 3_600_000),

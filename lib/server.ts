@@ -14,6 +14,7 @@ import {
 import * as v from "valibot";
 import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
+import { assertMayUse, mayUse } from "./guards/roles.ts";
 import { type CallResult, errorResult, okResult } from "./format.ts";
 import { askHuman, consentMessage } from "./guards/elicit.ts";
 import { auditLine, type Outcome, outcomeOf } from "./guards/audit.ts";
@@ -24,6 +25,9 @@ import { audit, log, setMcpSink } from "./log.ts";
 import { etcdView } from "./talos/etcd_health.ts";
 import { nodeVersions } from "./talos/node_versions.ts";
 import { targetNodes } from "./talos/session.ts";
+import { registerCompletion } from "./completion.ts";
+import { registerPrompts } from "./prompts.ts";
+import { registerResources } from "./resources.ts";
 import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
 import { toolSchemas } from "./tools/schema.ts";
@@ -32,7 +36,7 @@ import { warmUp } from "./warmup.ts";
 
 const INSTRUCTIONS =
   `Tools for Talos Linux clusters over the Talos API. Every tool takes an optional context (cluster) and nodes (default: the context's nodes); results list each node with its data or its error.
-Start broad: talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it.
+Start broad: talos_node_summary answers "what is wrong" for every node in one call; talos_contexts lists the clusters. talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it. COSI resources are also MCP resources (talos://<context>/nodes/<node>/<type>/<id>) you can subscribe to.
 Tools that change nodes need explicit nodes and confirm: true: tell the user what will happen on which nodes and set confirm only when they agree. Run talos_patch_config as a dry run first and show the diff.`;
 
 export interface ServerOptions {
@@ -51,16 +55,32 @@ export function createServer(
 ): { server: Server; sessions: Sessions } {
   const server = new Server(
     { name: "talos-mcp", title: "Talos Linux", version: VERSION },
-    { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: {
+        tools: {},
+        logging: {},
+        resources: { subscribe: true },
+        prompts: {},
+        completions: {},
+      },
+      instructions: INSTRUCTIONS,
+    },
   );
   const sessions = new Sessions(config, env);
+  const stopWatches = registerResources(server, config, sessions);
+  registerPrompts(server);
+  registerCompletion(server, sessions);
   const listed = listedTools(config, tools);
   const byName = new Map(listed.map((t) => [t.name, t]));
-  let described: Tool[] | undefined;
+  const described = new Map<string, Tool[]>();
 
   server.setRequestHandler(ListToolsRequestSchema, () => {
-    described ??= listed.map(describe);
-    return { tools: described };
+    // tools/list has no context argument: offer what the default context's certificate can use.
+    const roles = defaultRoles(sessions);
+    const key = roles?.join(",") ?? "*";
+    let out = described.get(key);
+    if (!out) described.set(key, out = listed.filter((t) => !roles || mayUse(t, roles)).map(describe));
+    return { tools: out };
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallResult> => {
@@ -83,6 +103,8 @@ export function createServer(
     const ctx: ToolContext = {
       config,
       session: (context) => sessions.get(context),
+      talosconfig: () => sessions.file(),
+      resolveContext: (context) => sessions.context(context),
       signal: extra.signal,
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
@@ -122,6 +144,7 @@ export function createServer(
     if (config.warmUp) setTimeout(() => void warmUp(sessions, config), 0);
   };
   server.onclose = () => {
+    stopWatches();
     setMcpSink(undefined);
     sessions.close();
   };
@@ -152,11 +175,13 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["confirm", (c) => Promise.resolve(confirmRefusal(c.tool, c.raw))],
   // 2. Schema, then argument combinations the tool declares (e.g. Talos' service rules).
   ["arguments", (c) => Promise.resolve(validateArgs(c))],
-  // 3. The human, when the client supports elicitation (no RPC before consent).
+  // 3. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
+  ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.sessions))],
+  // 4. The human, when the client supports elicitation (no RPC before consent).
   ["human consent", humanConsent],
-  // 4. One minor version per upgrade step (Version RPC per node).
+  // 5. One minor version per upgrade step (Version RPC per node).
   ["upgrade path", upgradePath],
-  // 5. etcd keeps quorum (EtcdMemberList + EtcdStatus).
+  // 6. etcd keeps quorum (EtcdMemberList + EtcdStatus).
   ["etcd quorum", etcdQuorum],
 ];
 
@@ -217,6 +242,27 @@ async function etcdQuorum(c: GuardCall): Promise<string | undefined> {
   const candidates = [...new Set([...targets, ...targetNodes(session.ctx)])];
   const view = await etcdView(session, candidates, c.ctx.signal, targets);
   return quorumRefusal(view, targets, impact, `${c.tool.name} on`);
+}
+
+/** The default context's certificate roles, or undefined when no talosconfig can be read yet. */
+function defaultRoles(sessions: Sessions): readonly string[] | undefined {
+  try {
+    return sessions.context().cert.roles;
+  } catch {
+    return undefined; // list everything; the calls will explain the talosconfig problem
+  }
+}
+
+/** A tool whose RPCs the chosen context's certificate may not call is refused before any RPC. */
+function checkRoles(tool: ToolSpec, args: { context?: string }, sessions: Sessions): string | undefined {
+  if (tool.rpcs?.length === 0) return undefined; // makes no API call
+  try {
+    assertMayUse(tool, sessions.context(args.context));
+    return undefined;
+  } catch (err) {
+    if (err instanceof ToolError && err.code === "PERMISSION_DENIED") return err.message;
+    return undefined; // talosconfig problems surface from the tool's own session call
+  }
 }
 
 function describe(tool: ToolSpec): Tool {

@@ -72,15 +72,24 @@ describe("tools/list", () => {
         for (const k of ["anyOf", "oneOf", "allOf"]) expect(schema).not.toHaveProperty(k);
       }
       expect((t.inputSchema as Record<string, unknown>).additionalProperties).toBe(false);
-      expect(Object.keys(t.inputSchema.properties ?? {})).toContain("context");
+      // talos_contexts is the one tool about the talosconfig itself: it lists every context.
+      if (t.name !== "talos_contexts") expect(Object.keys(t.inputSchema.properties ?? {})).toContain("context");
     }
   });
 
   test("every mutating tool declares confirm, is destructive, needs explicit nodes, and is hidden read-only", async () => {
     const tools = await listTools({});
     const readOnly = new Set((await listTools({ TALOS_MCP_READ_ONLY: "true" })).map((t) => t.name));
-    const mutating = tools.filter((t) => t.annotations?.readOnlyHint === false);
+    // Cluster-changing tools are the destructive ones; the rest of the non-read-only tools only write local files.
+    const mutating = tools.filter((t) => t.annotations?.readOnlyHint === false && t.annotations.destructiveHint);
+    const localWriters = tools.filter((t) => t.annotations?.readOnlyHint === false && !t.annotations.destructiveHint);
+    expect(localWriters.map((t) => t.name).sort()).toEqual(["talos_etcd_snapshot", "talos_kubeconfig"]);
+    for (const t of localWriters) {
+      expect(Object.keys(t.inputSchema.properties ?? {})).toContain("overwrite");
+      expect(readOnly.has(t.name)).toBe(false);
+    }
     expect(mutating.map((t) => t.name).sort()).toEqual([
+      "talos_image_pull",
       "talos_patch_config",
       "talos_reboot",
       "talos_rollback",

@@ -31,6 +31,7 @@ const TYPES: Array<[string, string, string[], boolean?]> = [
   ["MachineTypes.config.talos.dev", "config", []],
   ["EtcdMembers.etcd.talos.dev", "etcd", []],
   ["NodeStatuses.kubernetes.talos.dev", "k8s", []],
+  ["KubeletSpecs.kubernetes.talos.dev", "k8s", []],
   ["StaticPodStatuses.kubernetes.talos.dev", "k8s", ["podstatus"]],
   ["Diagnostics.runtime.talos.dev", "runtime", []],
   ["ExtensionStatuses.runtime.talos.dev", "runtime", ["extensions"]],

@@ -62,8 +62,22 @@ export interface SimNode {
   previousVersion?: string;
   /** Config staged with ApplyConfiguration STAGED, applied at the next reboot. */
   stagedConfig?: string;
-  /** Images pulled with ImageService.Pull, by reference. */
-  images?: Set<string>;
+  /** Load, memory and disk use the stats RPCs report; tests raise them to create pressure. */
+  usage?: Partial<SimUsage>;
+  /** Diagnostics.runtime.talos.dev resources: Talos' own warnings. */
+  diagnostics?: Array<{ id: string; message: string; details: string[] }>;
+  /** Images in the CRI containerd namespace, beyond the defaults (ImagePull adds here). */
+  images?: string[];
+}
+
+/** Figures behind Memory, LoadAvg, SystemStat and Mounts. */
+export interface SimUsage {
+  load1: number;
+  /** Fraction of memory in use, 0..1. */
+  memUsed: number;
+  /** Fraction of the EPHEMERAL (/var) filesystem in use, 0..1. */
+  varUsed: number;
+  uptimeSeconds: number;
 }
 
 export interface ClusterSpec {
@@ -210,6 +224,7 @@ export class SimCluster {
   rebootCalls = 2;
   /** exit_code LifecycleService.Upgrade ends with; set non-zero to simulate a failed install. */
   upgradeExitCode = 0;
+  private readonly listeners = new Set<(node: SimNode) => void>();
 
   constructor(spec: ClusterSpec = {}) {
     const cps = spec.controlPlanes ?? 3;
@@ -265,6 +280,45 @@ export class SimCluster {
     node.pendingVersion = undefined;
     if (node.stagedConfig) node.machineConfig = node.stagedConfig;
     node.stagedConfig = undefined;
+    this.changed(node);
+  }
+
+  /** Calls `fn` whenever a node's state changes through `changed` (backs COSI Watch). */
+  onChange(fn: (node: SimNode) => void): () => void {
+    this.listeners.add(fn);
+    return () => {
+      this.listeners.delete(fn);
+      for (const w of [...this.watcherWaiters]) w();
+    };
+  }
+
+  private readonly watcherWaiters = new Set<() => void>();
+
+  /** Resolves once at most `n` watches are open (tests: a cancelled Watch has let go on the server). */
+  watchersAtMost(n: number): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.listeners.size > n) return;
+        this.watcherWaiters.delete(check);
+        resolve();
+      };
+      this.watcherWaiters.add(check);
+      check();
+    });
+  }
+
+  /** Tells watchers that `node`'s resources may differ now. */
+  changed(node: SimNode): void {
+    for (const fn of this.listeners) fn(node);
+  }
+
+  /** Changes a service's state or health on a node, as a test or demo scenario would. */
+  setService(target: string, id: string, patch: Partial<Omit<SimService, "id">>): void {
+    const node = this.find(target);
+    const svc = node?.services.find((s) => s.id === id);
+    if (!node || !svc) throw new Error(`no service ${id} on ${target}`);
+    Object.assign(svc, patch);
+    this.changed(node);
   }
 
   controlPlanes(): SimNode[] {
@@ -377,6 +431,14 @@ export class SimCluster {
         }));
       }
     }
+    for (const d of node.diagnostics ?? []) {
+      out.push(r("runtime", "Diagnostics.runtime.talos.dev", d.id, { message: d.message, details: d.details }));
+    }
+    out.push(r("k8s", "KubeletSpecs.kubernetes.talos.dev", "kubelet", {
+      image: "ghcr.io/siderolabs/kubelet:v1.34.1",
+      args: [`--hostname-override=${node.hostname}`],
+      expectedNodename: node.hostname,
+    }));
     out.push(r("k8s", "NodeStatuses.kubernetes.talos.dev", node.hostname, {
       nodename: node.hostname,
       nodeReady: true,

@@ -9,6 +9,10 @@ import { packageDefinition } from "../talos/protos.ts";
 import { mayCall } from "../talos/rbac.ts";
 import { cosiHandlers } from "./handlers/cosi.ts";
 import { etcdHandlers } from "./handlers/etcd.ts";
+import { exportHandlers } from "./handlers/exports.ts";
+import { imageHandlers } from "./handlers/images.ts";
+import { statsHandlers } from "./handlers/stats.ts";
+import { watchHandlers } from "./handlers/watch.ts";
 import { fileHandlers } from "./handlers/files.ts";
 import { applyConfigHandlers } from "./handlers/apply_config.ts";
 import { lifecycleHandlers } from "./handlers/lifecycle.ts";
@@ -38,6 +42,10 @@ const TABLES: HandlerTable[] = [
   fileHandlers,
   lifecycleHandlers,
   applyConfigHandlers,
+  statsHandlers,
+  imageHandlers,
+  exportHandlers,
+  watchHandlers,
 ];
 
 /** Handler tables added by later modules (logs, files, etcd, ...). */

@@ -8,6 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import { isIP } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
+import { assertNodeAllowed, type NodePolicy, nodePolicy } from "../guards/nodes.ts";
 import { explainCallError } from "./explain.ts";
 import { method, type ServiceName } from "./protos.ts";
 import { endpointHost, type TalosContext } from "./talosconfig.ts";
@@ -27,10 +28,16 @@ export class TalosClient {
   private readonly channels = new Map<string, grpc.Client>();
   private preferred = 0;
 
-  constructor(readonly ctx: TalosContext, private readonly defaultTimeoutMs: number) {}
+  constructor(
+    readonly ctx: TalosContext,
+    private readonly defaultTimeoutMs: number,
+    /** TALOS_MCP_ALLOWED_NODES: checked here, before any node-targeted RPC leaves the process. */
+    private readonly nodes: NodePolicy = nodePolicy([]),
+  ) {}
 
   /** One unary call; rejects with a ToolError that names the node and the fix. */
   async unary<Res>(service: ServiceName, name: string, request: object, opts: CallOptions = {}): Promise<Res> {
+    if (opts.node !== undefined) assertNodeAllowed(this.nodes, opts.node);
     const def = await method(service, name);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     return this.withFailover(def.path, opts, timeoutMs, (client) =>
@@ -53,6 +60,7 @@ export class TalosClient {
    * call; the deadline bounds the whole stream, so it always ends.
    */
   async *stream<Res>(service: ServiceName, name: string, request: object, opts: CallOptions = {}): AsyncGenerator<Res> {
+    if (opts.node !== undefined) assertNodeAllowed(this.nodes, opts.node);
     const def = await method(service, name);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const open = (client: grpc.Client) =>

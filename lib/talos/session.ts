@@ -5,6 +5,7 @@
  */
 import { ToolError } from "../errors.ts";
 import type { Config } from "../config.ts";
+import { type NodePolicy, nodePolicy } from "../guards/nodes.ts";
 import type { TalosClient } from "./client.ts";
 import {
   assertCertValid,
@@ -28,7 +29,11 @@ type Env = Record<string, string | undefined>;
 export class Sessions {
   private readonly cache = new Map<string, Promise<TalosSession>>();
 
-  constructor(private readonly config: Readonly<Config>, private readonly env: Env = process.env) {}
+  private readonly nodes: NodePolicy;
+
+  constructor(private readonly config: Readonly<Config>, private readonly env: Env = process.env) {
+    this.nodes = nodePolicy(config.allowedNodes);
+  }
 
   /** The parsed talosconfig (re-read when it changed). */
   file(): TalosconfigFile {
@@ -38,7 +43,8 @@ export class Sessions {
   /** Resolved contexts per parsed file: parsing certificates and keys on every call is measurable. */
   private readonly resolved = new WeakMap<TalosconfigFile, Map<string, TalosContext>>();
 
-  private context(contextName?: string): TalosContext {
+  /** A context resolved as `get` would use it, without dialing (cached per parsed file). */
+  context(contextName?: string): TalosContext {
     const file = this.file();
     let byName = this.resolved.get(file);
     if (!byName) this.resolved.set(file, byName = new Map());
@@ -72,7 +78,7 @@ export class Sessions {
       }
       s = import("./client.ts").then(({ TalosClient }) => ({
         ctx,
-        client: new TalosClient(ctx, this.config.callTimeoutMs),
+        client: new TalosClient(ctx, this.config.callTimeoutMs, this.nodes),
         hostnames: new Map<string, string>(),
       }));
       this.cache.set(key, s);

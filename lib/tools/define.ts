@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import type { Config } from "../config.ts";
 import type { TalosSession } from "../talos/session.ts";
+import type { TalosconfigFile, TalosContext } from "../talos/talosconfig.ts";
 
 export interface Annotations {
   readOnlyHint: boolean;
@@ -19,6 +20,10 @@ export interface ToolContext {
   config: Readonly<Config>;
   /** The session of a talosconfig context (default context when absent). */
   session(context?: string): Promise<TalosSession>;
+  /** The parsed talosconfig (throws a ToolError naming the problem). */
+  talosconfig(): TalosconfigFile;
+  /** A context resolved as the server would dial it (TALOS_CONTEXT, TALOS_ENDPOINTS applied), without dialing. */
+  resolveContext(context?: string): TalosContext;
   signal: AbortSignal;
   /** Sends an MCP progress notification when the client asked for them. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
@@ -54,6 +59,13 @@ export interface ToolSpec<E extends Entries = Entries> {
   etcdImpact?(args: Args<E>): "together" | "one-by-one" | undefined;
   /** The image an upgrade moves to, for the one-minor-per-step guard. */
   upgradeImage?(args: Args<E>): string | undefined;
+  /**
+   * The RPCs (full gRPC paths) the tool cannot work without. The server hides
+   * the tool when the default context's certificate may not call all of them,
+   * and refuses a call from a context that cannot, naming the role it needs
+   * (lib/talos/rbac.ts). Absent: reader-level RPCs only; `[]`: no API call.
+   */
+  rpcs?: readonly string[];
   run(args: Args<E>, ctx: ToolContext): Promise<Record<string, unknown>>;
 }
 

@@ -1,22 +1,45 @@
 /** @module The one explicit list of tools; no import side effects. */
 import type { ToolSpec } from "./define.ts";
-import { getTool, resourceDefinitionsTool } from "./resources.ts";
+import { contextsTool } from "./contexts.ts";
+import { disksTool, mountsTool, statsTool } from "./diagnostics.ts";
+import { etcdSnapshotTool, kubeconfigTool } from "./exports.ts";
+import { imagePullTool, imagesTool } from "./images.ts";
+import { netstatTool, networkTool } from "./network.ts";
 import { patchConfigTool } from "./patch_config.ts";
 import { rebootTool, rollbackTool } from "./reboot.ts";
+import { getTool, resourceDefinitionsTool } from "./resources.ts";
 import { serviceActionTool } from "./service_action.ts";
 import { servicesTool } from "./services.ts";
+import { nodeSummaryTool } from "./summary.ts";
 import { upgradeTool } from "./upgrade.ts";
+import { upgradePlanTool } from "./upgrade_plan.ts";
 import { versionTool } from "./version.ts";
 
 export const ALL_TOOLS: readonly ToolSpec[] = [
+  // Orientation: which clusters, and what is wrong with them.
+  contextsTool,
+  nodeSummaryTool,
   versionTool,
   servicesTool,
   resourceDefinitionsTool,
   getTool,
+  // Diagnostics.
+  statsTool,
+  mountsTool,
+  disksTool,
+  networkTool,
+  netstatTool,
+  imagesTool,
+  // Local files: credentials and snapshots land on disk, never in the agent's context.
+  kubeconfigTool,
+  etcdSnapshotTool,
+  // Planning without acting.
+  upgradePlanTool,
   // Mutating: hidden in read-only mode, guarded in lib/server.ts.
   serviceActionTool,
   rebootTool,
   upgradeTool,
   rollbackTool,
   patchConfigTool,
+  imagePullTool,
 ];

@@ -27,6 +27,7 @@ export const patchConfigTool = defineTool({
     "dry_run=false and confirm: true, with an explicit mode. Needs os:admin.",
   annotations: MUTATING,
   confirm: true,
+  rpcs: ["/machine.MachineService/ApplyConfiguration"],
   input: {
     context,
     nodes,

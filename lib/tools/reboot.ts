@@ -15,6 +15,7 @@ export const rebootTool = defineTool({
     "its quorum. Needs confirm: true and os:operator (os:admin for wait's boot id).",
   annotations: MUTATING,
   confirm: true,
+  rpcs: ["/machine.MachineService/Reboot"],
   input: {
     context,
     nodes,
@@ -59,6 +60,7 @@ export const rollbackTool = defineTool({
     "them. Use when an upgrade misbehaves. Needs confirm: true and os:admin.",
   annotations: MUTATING,
   confirm: true,
+  rpcs: ["/machine.MachineService/Rollback"],
   input: { context, nodes },
   output: perNodeOutput({ rolled_back: v.boolean() }),
   action: () => "roll back to the previous Talos version and reboot.",

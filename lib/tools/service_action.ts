@@ -20,6 +20,11 @@ export const serviceActionTool = defineTool({
     "confirm: true and os:operator.",
   annotations: MUTATING,
   confirm: true,
+  rpcs: [
+    "/machine.MachineService/ServiceStart",
+    "/machine.MachineService/ServiceStop",
+    "/machine.MachineService/ServiceRestart",
+  ],
   input: {
     context,
     nodes,

@@ -42,6 +42,7 @@ export const upgradeTool = defineTool({
     "preserve defaults to true (unlike talosctl). Needs confirm: true and os:admin.",
   annotations: MUTATING,
   confirm: true,
+  rpcs: ["/machine.LifecycleService/Upgrade", "/machine.MachineService/Upgrade"],
   input,
   output: perNodeOutput({
     from: v.string(),

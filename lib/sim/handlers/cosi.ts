@@ -7,7 +7,7 @@ import { Code, type HandlerTable, type SimCall, SimError } from "./types.ts";
 
 const C = "/cosi.resource.State/";
 
-function toWire(r: SimResource) {
+export function toWire(r: SimResource) {
   const now = { seconds: String(Math.floor(Date.now() / 1000) - 3600), nanos: 0 };
   return {
     metadata: {
@@ -28,7 +28,7 @@ function toWire(r: SimResource) {
 }
 
 /** Talos' checks: the exact canonical type, an existing namespace, admin for sensitive types. */
-function check(call: SimCall, namespace: string, type: string) {
+export function check(call: SimCall, namespace: string, type: string) {
   const def = DEFINITIONS.find((d) => d.type === type);
   if (!def) throw new SimError(Code.PERMISSION_DENIED, `resource type "${type}" is not supported`);
   const namespaces = new Set(DEFINITIONS.map((d) => d.defaultNamespace));

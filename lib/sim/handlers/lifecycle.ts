@@ -3,9 +3,10 @@
  * rules (§5.2), Reboot, Rollback, the legacy Upgrade, and the 1.13+ flow
  * (ImageService.Pull, LifecycleService.Upgrade) (§5.9, §5.10).
  */
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { parseTalosVersion } from "../../talos/versions.ts";
 import type { SimCluster, SimNode } from "../model.ts";
+import { imagesOf } from "./images.ts";
 import { Code, type HandlerTable, one, type SimCall, SimError } from "./types.ts";
 
 const M = "/machine.MachineService/";
@@ -69,27 +70,11 @@ export const lifecycleHandlers: HandlerTable = {
     },
   },
   stream: {
-    ["/machine.ImageService/Pull"]: async ({ node }, req, send) => {
-      requireLifecycleApi(node, "machine.ImageService");
-      const ref: string = req.image_ref;
-      if (!ref) throw new SimError(Code.INVALID_ARGUMENT, "image reference is required");
-      if (/does-not-exist/.test(ref)) throw new SimError(Code.NOT_FOUND, `${ref}: not found`);
-      const layer = `sha256:${randomBytes(32).toString("hex")}`;
-      await send({
-        pull_progress: { layer_id: layer, progress: { status: "DOWNLOADING", offset: "0", total: "1000" } },
-      });
-      await send({
-        pull_progress: { layer_id: layer, progress: { status: "EXTRACT_COMPLETE", offset: "1000", total: "1000" } },
-      });
-      const name = `${ref.split("@")[0]}@sha256:${randomBytes(32).toString("hex")}`;
-      (node.images ??= new Set()).add(ref).add(name);
-      await send({ name });
-    },
     ["/machine.LifecycleService/Upgrade"]: async ({ node, cluster }, req, send) => {
       requireLifecycleApi(node, "machine.LifecycleService");
       const image: string = req.source?.image_name ?? "";
       if (!image) throw new SimError(Code.INVALID_ARGUMENT, "source image is required");
-      if (!node.images?.has(image)) {
+      if (!imagesOf(node).includes(image)) {
         throw new SimError(Code.FAILED_PRECONDITION, `installer image ${image} not found in containerd store`);
       }
       await send({ progress: { message: `installing ${image}` } });

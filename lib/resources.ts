@@ -1,0 +1,163 @@
+/**
+ * @module MCP resources: COSI resources as `talos://<context>/nodes/<node>/<type>/<id>`
+ * (a resource template), read as masked JSON specs, and subscriptions backed
+ * by COSI Watch (§6.6): subscribe starts a watch, each change after the
+ * initial state sends notifications/resources/updated, unsubscribe cancels it.
+ */
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import {
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Config } from "./config.ts";
+import { messageOf, ToolError } from "./errors.ts";
+import { fitToCap } from "./format.ts";
+import { log } from "./log.ts";
+import { maskValue } from "./secrets.ts";
+import { definitions, getResource, resolveType } from "./talos/cosi.ts";
+import type { Sessions } from "./talos/session.ts";
+import { targetNodes } from "./talos/session.ts";
+
+export const RESOURCE_TEMPLATE = "talos://{context}/nodes/{node}/{type}/{id}";
+/** Watches are long-lived but still carry a deadline; a subscription past it ends and is logged. */
+const WATCH_DEADLINE_MS = 24 * 3600_000;
+
+export interface TalosUri {
+  context: string;
+  node: string;
+  type: string;
+  id: string;
+}
+
+/** Parses a talos:// URI; the id may contain slashes (encoded or not). */
+export function parseTalosUri(uri: string): TalosUri {
+  const m = /^talos:\/\/([^/]+)\/nodes\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri);
+  if (!m) {
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      `Not a talos resource URI: ${uri}. Expected talos://<context>/nodes/<node>/<type>/<id>.`,
+    );
+  }
+  const [context, node, type, id] = m.slice(1).map(decodeURIComponent);
+  return { context, node, type, id };
+}
+
+export function talosUri(u: TalosUri): string {
+  const e = encodeURIComponent;
+  return `talos://${e(u.context)}/nodes/${e(u.node)}/${e(u.type)}/${e(u.id)}`;
+}
+
+/** ToolErrors (actionable) become MCP errors with the same text. */
+function asMcp(err: unknown): McpError {
+  if (err instanceof McpError) return err;
+  if (err instanceof ToolError) return new McpError(ErrorCode.InvalidRequest, err.message);
+  return new McpError(ErrorCode.InternalError, `internal error: ${messageOf(err)}`);
+}
+
+/** Resolves the URI's type (alias allowed) on its node. */
+async function locate(sessions: Sessions, u: TalosUri, signal?: AbortSignal) {
+  const session = await sessions.get(u.context);
+  const def = resolveType(await definitions(session, u.node, signal), u.type);
+  return { session, def };
+}
+
+export function registerResources(server: Server, config: Readonly<Config>, sessions: Sessions): () => void {
+  const watches = new Map<string, AbortController>();
+
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    resourceTemplates: [{
+      uriTemplate: RESOURCE_TEMPLATE,
+      name: "talos-resource",
+      title: "Talos COSI resource",
+      description: "One COSI resource of a node (type or alias, e.g. machinestatus/machine, services/kubelet). " +
+        "Secrets masked. Subscribe to get notified when it changes.",
+      mimeType: "application/json",
+    }],
+  }));
+
+  // A few entry points for clients that only show listed resources: each default node's machine status.
+  server.setRequestHandler(ListResourcesRequestSchema, () => {
+    try {
+      const ctx = sessions.context();
+      return {
+        resources: targetNodes(ctx).map((node) => ({
+          uri: talosUri({ context: ctx.name, node, type: "machinestatus", id: "machine" }),
+          name: `${node} machine status`,
+          mimeType: "application/json",
+        })),
+      };
+    } catch {
+      return { resources: [] };
+    }
+  });
+
+  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+    const u = parseTalosUri(req.params.uri);
+    try {
+      const { session, def } = await locate(sessions, u, extra.signal);
+      const r = await getResource(session, u.node, def.defaultNamespace, def.type, u.id, extra.signal);
+      const value = (config.showSecrets ? r : maskValue(r)) as unknown as Record<string, unknown>;
+      fitToCap(value, config.maxOutputBytes);
+      return { contents: [{ uri: req.params.uri, mimeType: "application/json", text: JSON.stringify(value) }] };
+    } catch (err) {
+      throw asMcp(err);
+    }
+  });
+
+  server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    const uri = req.params.uri;
+    if (watches.has(uri)) return {};
+    const u = parseTalosUri(uri);
+    const abort = new AbortController();
+    try {
+      const { session, def } = await locate(sessions, u);
+      const stream = session.client.stream<{ event: Array<{ event_type: string }> }>(
+        "cosi.resource.State",
+        "Watch",
+        { namespace: def.defaultNamespace, type: def.type, id: u.id, api_version: 1 },
+        { node: u.node, signal: abort.signal, timeoutMs: WATCH_DEADLINE_MS },
+      );
+      // Subscribed means watching: wait for the empty "established" reply and the initial state.
+      let initial = 0;
+      while (initial < 2) {
+        const next = await stream.next();
+        if (next.done) throw new ToolError(`The watch on ${uri} ended before it was established.`);
+        initial++;
+      }
+      watches.set(uri, abort);
+      void (async () => {
+        try {
+          for await (const msg of stream) {
+            if (!msg.event?.length) continue;
+            await server.sendResourceUpdated({ uri }).catch(() => {});
+          }
+        } catch (err) {
+          if (!abort.signal.aborted) log("warning", `watch on ${uri} ended: ${messageOf(err)}`);
+        } finally {
+          if (watches.get(uri) === abort) watches.delete(uri);
+        }
+      })();
+      return {};
+    } catch (err) {
+      abort.abort();
+      throw asMcp(err);
+    }
+  });
+
+  server.setRequestHandler(UnsubscribeRequestSchema, (req) => {
+    const w = watches.get(req.params.uri);
+    watches.delete(req.params.uri);
+    w?.abort(); // cancels the Watch stream on the node
+    return {};
+  });
+
+  return () => {
+    for (const w of watches.values()) w.abort();
+    watches.clear();
+  };
+}

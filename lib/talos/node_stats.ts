@@ -1,0 +1,132 @@
+/**
+ * @module Node statistics as small derived numbers: memory (the API reports
+ * KiB, §5.8), load, uptime and CPU use from SystemStat, filesystem use from
+ * Mounts. Shared by talos_stats, talos_mounts and talos_node_summary.
+ */
+import type { TalosSession } from "./session.ts";
+
+const MiB_PER_KiB = 1 / 1024;
+const GiB = 1024 ** 3;
+const num = (v: unknown) => Number(v ?? 0) || 0;
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+interface Call {
+  session: TalosSession;
+  node: string;
+  signal?: AbortSignal;
+}
+
+async function first<T>({ session, node, signal }: Call, rpc: string): Promise<T | undefined> {
+  const res = await session.client.unary<{ messages?: T[] }>("machine.MachineService", rpc, {}, { node, signal });
+  return res.messages?.[0];
+}
+
+export interface MemoryFigures {
+  total_mib: number;
+  available_mib: number;
+  used_pct: number;
+  swap_used_mib?: number;
+}
+
+export async function memory(c: Call): Promise<MemoryFigures> {
+  const m = (await first<{ meminfo: Record<string, string> | null }>(c, "Memory"))?.meminfo ?? {};
+  const total = num(m.memtotal);
+  const available = num(m.memavailable);
+  const swapUsed = num(m.swaptotal) - num(m.swapfree);
+  return {
+    total_mib: Math.round(total * MiB_PER_KiB),
+    available_mib: Math.round(available * MiB_PER_KiB),
+    used_pct: total ? round1((1 - available / total) * 100) : 0,
+    ...(swapUsed > 0 ? { swap_used_mib: Math.round(swapUsed * MiB_PER_KiB) } : {}),
+  };
+}
+
+export async function loadAvg(c: Call): Promise<[number, number, number]> {
+  const l = await first<{ load1: number; load5: number; load15: number }>(c, "LoadAvg");
+  return [l?.load1, l?.load5, l?.load15].map((x) => Math.round(num(x) * 100) / 100) as [number, number, number];
+}
+
+type CpuStat = Record<string, number>;
+
+export interface SystemFigures {
+  boot_time: string;
+  uptime_s: number;
+  cpus: number;
+  /** Share of CPU time not idle since boot (one sample; load is the better "now" signal). */
+  cpu_busy_pct_since_boot: number;
+  iowait_pct_since_boot: number;
+  procs_running: number;
+  procs_blocked: number;
+}
+
+export async function systemStat(c: Call, now = Date.now()): Promise<SystemFigures> {
+  const s = await first<{
+    boot_time: string;
+    cpu_total: CpuStat | null;
+    cpu: CpuStat[];
+    process_running: string;
+    process_blocked: string;
+  }>(c, "SystemStat");
+  const t = s?.cpu_total ?? {};
+  const total = Object.values(t).reduce((a, b) => a + num(b), 0) - num(t.guest) - num(t.guest_nice);
+  const idle = num(t.idle) + num(t.iowait);
+  const boot = num(s?.boot_time);
+  return {
+    boot_time: new Date(boot * 1000).toISOString(),
+    uptime_s: Math.max(0, Math.round(now / 1000 - boot)),
+    cpus: s?.cpu?.length ?? 0,
+    cpu_busy_pct_since_boot: total ? round1((1 - idle / total) * 100) : 0,
+    iowait_pct_since_boot: total ? round1((num(t.iowait) / total) * 100) : 0,
+    procs_running: num(s?.process_running),
+    procs_blocked: num(s?.process_blocked),
+  };
+}
+
+export interface MountFigures {
+  filesystem: string;
+  mounted_on: string;
+  size_gib: number;
+  used_pct: number;
+  /** Other mount points of the same filesystem (Talos bind-mounts EPHEMERAL in several places). */
+  also?: string[];
+}
+
+interface RawMount {
+  filesystem: string;
+  size: string;
+  available: string;
+  mounted_on: string;
+}
+
+/** Every mount with a size, one entry per filesystem (bind mounts folded into `also`). */
+export async function mounts(c: Call, all = false): Promise<MountFigures[]> {
+  const stats = (await first<{ stats: RawMount[] }>(c, "Mounts"))?.stats ?? [];
+  const byFs = new Map<string, MountFigures>();
+  const out: MountFigures[] = [];
+  for (const m of stats) {
+    const size = num(m.size);
+    if (!size) continue;
+    const block = m.filesystem.startsWith("/dev/");
+    if (!all && !block) continue; // tmpfs, overlay, proc...: noise for disk questions
+    const used = round1((1 - num(m.available) / size) * 100);
+    const key = block ? m.filesystem : `${m.filesystem}@${m.mounted_on}`;
+    const seen = byFs.get(key);
+    if (seen) {
+      // Keep the shortest mount point as the name: /var rather than /var/lib/kubelet.
+      if (m.mounted_on.length < seen.mounted_on.length) {
+        (seen.also ??= []).push(seen.mounted_on);
+        seen.mounted_on = m.mounted_on;
+      } else (seen.also ??= []).push(m.mounted_on);
+      continue;
+    }
+    const f: MountFigures = {
+      filesystem: m.filesystem,
+      mounted_on: m.mounted_on,
+      size_gib: Math.round((size / GiB) * 100) / 100,
+      used_pct: used,
+    };
+    byFs.set(key, f);
+    out.push(f);
+  }
+  return out;
+}

@@ -1,0 +1,121 @@
+/**
+ * talos_node_summary and talos_contexts through the binary: one call gives
+ * each node's facts from several RPCs; problems in the model show up as
+ * warnings; a node that is down is an entry with an error, not a failed call.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type Sim, startSim } from "../../lib/sim/mod.ts";
+import { entry, type Harness, ok, spawnHarness } from "../harness.ts";
+
+let sim: Sim;
+let h: Harness;
+beforeAll(async () => {
+  sim = await startSim({ controlPlanes: 3, workers: 1 });
+  h = await spawnHarness({ simInstance: sim });
+});
+afterAll(async () => {
+  await h?.close();
+  await sim?.stop();
+});
+
+describe("talos_node_summary", () => {
+  test("one compact object per node from parallel RPCs", async () => {
+    const before = sim.calls.length;
+    const r = ok(await h.call("talos_node_summary"));
+    expect(r.nodes).toHaveLength(4);
+    const cp = entry(r, "10.5.0.2");
+    expect(cp.hostname).toBe("sim-cp-1");
+    expect(cp.role).toBe("controlplane");
+    expect(cp.talos).toBe("v1.13.9");
+    expect(cp.kubernetes).toBe("v1.34.1");
+    expect(cp.stage).toBe("running");
+    expect(cp.ready).toBe(true);
+    expect(cp.k8s_node_ready).toBe(true);
+    expect(cp.cpus).toBe(4);
+    expect(cp.memory.total_mib).toBe(8192); // 8 GiB reported in KiB by the API
+    expect(cp.memory.used_pct).toBe(38);
+    expect(cp.load[0]).toBe(0.42);
+    expect(cp.uptime_s).toBeGreaterThanOrEqual(3 * 86_400 + 5_400);
+    expect(cp.uptime_s).toBeLessThan(3 * 86_400 + 5_500);
+    expect(cp.disks).toEqual([
+      { mount: "/system/state", size_gib: 0.1, used_pct: 7 },
+      { mount: "/var", size_gib: 90, used_pct: 27 },
+    ]);
+    expect(cp.unhealthy_services).toEqual([]);
+    expect(cp.warnings).toEqual([]);
+    expect(cp.unavailable).toBeUndefined();
+    expect(entry(r, "10.5.0.5").role).toBe("worker");
+    // Several RPCs per node, each with single-valued node metadata.
+    const calls = sim.calls.slice(before);
+    for (const m of ["Version", "SystemStat", "Memory", "LoadAvg", "Mounts", "ServiceList"]) {
+      expect(calls.filter((c) => c.method.endsWith(`/${m}`)).map((c) => c.node[0]).sort())
+        .toEqual(["10.5.0.2", "10.5.0.3", "10.5.0.4", "10.5.0.5"]);
+    }
+    expect(calls.every((c) => c.nodes.length === 0)).toBe(true);
+  });
+
+  test("problems become warnings: unhealthy service, full disk, memory, load, diagnostics", async () => {
+    const n = sim.cluster.find("10.5.0.3")!;
+    sim.cluster.setService("10.5.0.3", "kubelet", { healthy: false, message: "kubelet: node not found token=abcdef" });
+    n.usage = { varUsed: 0.93, memUsed: 0.95, load1: 9.5 };
+    n.diagnostics = [{
+      id: "address-overlap",
+      message: "host and Kubernetes pod/service CIDR addresses overlap",
+      details: ["10.5.0.0/24"],
+    }];
+    try {
+      const e = entry(ok(await h.call("talos_node_summary", { nodes: ["10.5.0.3"] })), "10.5.0.3");
+      expect(e.unhealthy_services).toEqual([
+        { id: "kubelet", state: "Running", message: "kubelet: node not found token=<masked: secret>" },
+      ]);
+      expect(e.warnings).toEqual([
+        "load 9.5 exceeds 4 CPUs",
+        "memory 95% used",
+        "/var 93% full",
+        "diagnostic address-overlap: host and Kubernetes pod/service CIDR addresses overlap (10.5.0.0/24)",
+      ]);
+    } finally {
+      sim.cluster.setService("10.5.0.3", "kubelet", { healthy: true, message: "" });
+      n.usage = undefined;
+      n.diagnostics = undefined;
+    }
+  });
+
+  test("a node that is down is an error entry; the others still answer", async () => {
+    sim.cluster.find("10.5.0.4")!.faults.down = true;
+    try {
+      const r = ok(await h.call("talos_node_summary", { nodes: ["10.5.0.2", "10.5.0.4"] }));
+      expect(entry(r, "10.5.0.4").code).toBe("UNAVAILABLE");
+      expect(entry(r, "10.5.0.2").talos).toBe("v1.13.9");
+    } finally {
+      sim.cluster.find("10.5.0.4")!.faults.down = false;
+    }
+  });
+
+  test("a reader certificate gets the summary (every part is reader-level)", async () => {
+    const e = entry(ok(await h.call("talos_node_summary", { context: "sim-reader", nodes: ["10.5.0.2"] })), "10.5.0.2");
+    expect(e.unavailable).toBeUndefined();
+    expect(e.role).toBe("controlplane");
+  });
+});
+
+describe("talos_contexts", () => {
+  test("lists contexts with roles and expiry, never key material, and makes no RPC", async () => {
+    const before = sim.calls.length;
+    const r = await h.call("talos_contexts");
+    const v = ok(r);
+    expect(v.current).toBe("sim");
+    expect(v.contexts.map((c: { name: string }) => c.name)).toEqual(["sim", "sim-operator", "sim-reader"]);
+    const admin = v.contexts[0];
+    expect(admin.current).toBe(true);
+    expect(admin.roles).toEqual(["os:admin"]);
+    expect(admin.nodes).toEqual(["10.5.0.2", "10.5.0.3", "10.5.0.4", "10.5.0.5"]);
+    expect(admin.endpoints).toEqual([`127.0.0.1:${sim.endpoints[0].port}`]);
+    expect(new Date(admin.expires).getTime()).toBeGreaterThan(Date.now());
+    expect(v.contexts[2].roles).toEqual(["os:reader"]);
+    const textOut = JSON.stringify(r);
+    expect(textOut).not.toContain("PRIVATE KEY");
+    expect(textOut).not.toContain("LS0tLS1");
+    expect(sim.calls.length).toBe(before);
+  });
+});

@@ -1,0 +1,64 @@
+/** Which tools each Talos role can use, from the RPCs tools declare and the RBAC table. */
+import { describe, expect, test } from "bun:test";
+import { assertMayUse, mayUse, toolRoles } from "../../lib/guards/roles.ts";
+import { ALL_TOOLS } from "../../lib/tools/mod.ts";
+
+const usable = (roles: string[]) => ALL_TOOLS.filter((t) => mayUse(t, roles)).map((t) => t.name);
+const all = ALL_TOOLS.map((t) => t.name);
+
+describe("role-aware tools", () => {
+  test("admin uses everything", () => {
+    expect(usable(["os:admin"])).toEqual(all);
+  });
+
+  test.each([
+    [["os:operator"], ["talos_kubeconfig", "talos_upgrade", "talos_rollback", "talos_patch_config"]],
+    [["os:reader"], [
+      "talos_kubeconfig",
+      "talos_etcd_snapshot",
+      "talos_service_action",
+      "talos_reboot",
+      "talos_upgrade",
+      "talos_rollback",
+      "talos_patch_config",
+      "talos_image_pull",
+    ]],
+    [["os:reader", "os:etcd:backup"], [
+      "talos_kubeconfig",
+      "talos_service_action",
+      "talos_reboot",
+      "talos_upgrade",
+      "talos_rollback",
+      "talos_patch_config",
+      "talos_image_pull",
+    ]],
+  ])("%p cannot use %p", (roles, hidden) => {
+    expect(all.filter((n) => !usable(roles).includes(n))).toEqual(hidden);
+  });
+
+  test("an etcd-backup-only certificate gets the snapshot and the talosconfig listing", () => {
+    expect(usable(["os:etcd:backup"])).toEqual(["talos_contexts", "talos_etcd_snapshot"]);
+  });
+
+  test("minimum roles as the README lists them", () => {
+    const of = (name: string) => toolRoles(ALL_TOOLS.find((t) => t.name === name)!);
+    expect(of("talos_node_summary")).toEqual(["os:admin", "os:operator", "os:reader"]);
+    expect(of("talos_image_pull")).toEqual(["os:admin", "os:operator"]);
+    expect(of("talos_kubeconfig")).toEqual(["os:admin"]);
+    expect(of("talos_etcd_snapshot")).toEqual(["os:admin", "os:operator", "os:etcd:backup"]);
+    expect(of("talos_contexts")).toEqual([]);
+    expect(of("talos_service_action")).toEqual(["os:admin", "os:operator"]);
+    expect(of("talos_reboot")).toEqual(["os:admin", "os:operator"]);
+    expect(of("talos_upgrade")).toEqual(["os:admin"]);
+    expect(of("talos_rollback")).toEqual(["os:admin"]);
+    expect(of("talos_patch_config")).toEqual(["os:admin"]);
+  });
+
+  test("the refusal names tool, role, RPC and context", () => {
+    const tool = ALL_TOOLS.find((t) => t.name === "talos_kubeconfig")!;
+    expect(() => assertMayUse(tool, { name: "ro", cert: { roles: ["os:reader"] } })).toThrow(
+      "talos_kubeconfig needs a certificate with role os:admin (it calls machine.MachineService/Kubeconfig); " +
+        'context "ro" has os:reader.',
+    );
+  });
+});
