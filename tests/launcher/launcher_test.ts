@@ -1,0 +1,195 @@
+/**
+ * @module The npm launcher (npm/), run under the system `node` against a fake
+ * release on a loopback server: the trust chain (stamped digest →
+ * checksums.txt → binary), what a failure leaves in the cache, racing first
+ * runs, a warm cache offline, and stdout carrying only the server's output.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  checksumsFor,
+  FAKE_BINARY,
+  type FakeRelease,
+  HOST_ASSET,
+  runNode,
+  sha256,
+  stampedLauncher,
+  startRelease,
+  VERSION,
+} from "./fake_release.ts";
+
+let release: FakeRelease;
+let pkg: string;
+let goodChecksums: Buffer;
+let cache: string;
+let launcher: string;
+
+beforeAll(async () => {
+  release = await startRelease();
+  goodChecksums = release.files.get("checksums.txt")!;
+  pkg = stampedLauncher(goodChecksums);
+  launcher = join(pkg, "bin/talos-mcp.js");
+});
+afterAll(() => release.close());
+
+beforeEach(() => {
+  cache = mkdtempSync(join(tmpdir(), "talos-mcp-cache-"));
+  release.requests.length = 0;
+  release.files.set(HOST_ASSET, FAKE_BINARY);
+  release.files.set("checksums.txt", goodChecksums);
+  release.truncate.clear();
+  release.holdUntil = 0;
+});
+
+const env = (extra: Record<string, string> = {}) => ({
+  HOME: cache,
+  TALOS_MCP_CACHE_DIR: cache,
+  TALOS_MCP_MIRROR: release.url,
+  ...extra,
+});
+/** Every file under the cache, relative, to prove what a run left behind. */
+const cached = () => readdirSync(cache, { recursive: true }).map(String).sort();
+const FAKE_OUT = "fake-server args=[--flag value]\nhello over stdin\n";
+
+describe("first run", () => {
+  test("downloads, verifies, caches, then runs the binary with args, stdin, stdout and exit code passed through", async () => {
+    const r = await runNode(launcher, ["--flag", "value"], env(), "hello over stdin\n");
+    expect(r.stdout).toBe(FAKE_OUT); // nothing of the launcher's own on stdout
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`talos-mcp ${VERSION}: first run, downloading ${HOST_ASSET}`);
+    expect(r.stderr).toContain(`verified ${HOST_ASSET} (sha256 ${sha256(FAKE_BINARY)})`);
+    expect(r.stderr).toContain("fake-server stderr");
+    expect(release.requests).toEqual([`/v${VERSION}/checksums.txt`, `/v${VERSION}/${HOST_ASSET}`]);
+    expect(cached()).toEqual([VERSION, join(VERSION, HOST_ASSET)]);
+    expect(readFileSync(join(cache, VERSION, HOST_ASSET))).toEqual(FAKE_BINARY);
+  });
+
+  test("a warm cache runs offline: no request, no download message", async () => {
+    await runNode(launcher, ["install"], env());
+    const offline = await runNode(
+      launcher,
+      ["--flag", "value"],
+      env({ TALOS_MCP_MIRROR: "http://127.0.0.1:1" }),
+      "hello over stdin\n",
+    );
+    expect(offline.stdout).toBe(FAKE_OUT);
+    expect(offline.code).toBe(3);
+    expect(offline.stderr).not.toContain("downloading");
+    expect(release.requests.filter((p) => p.endsWith(HOST_ASSET))).toHaveLength(1); // the install only
+  });
+
+  test("`install` prefetches and reports on stderr only, without running the server", async () => {
+    const r = await runNode(launcher, ["install"], env());
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(`ready: ${join(cache, VERSION, HOST_ASSET)}`);
+    expect(r.stderr).not.toContain("fake-server");
+    expect(cached()).toEqual([VERSION, join(VERSION, HOST_ASSET)]);
+  });
+
+  test("two concurrent first runs both succeed and leave one complete binary", async () => {
+    release.holdUntil = 2; // both downloads are in flight before either gets a byte
+    const [a, b] = await Promise.all([
+      runNode(launcher, ["--flag", "value"], env(), "hello over stdin\n"),
+      runNode(launcher, ["--flag", "value"], env(), "hello over stdin\n"),
+    ]);
+    for (const r of [a, b]) {
+      expect(r.stdout).toBe(FAKE_OUT);
+      expect(r.code).toBe(3);
+    }
+    expect(release.requests.filter((p) => p.endsWith(HOST_ASSET))).toHaveLength(2);
+    expect(cached()).toEqual([VERSION, join(VERSION, HOST_ASSET)]);
+    expect(sha256(readFileSync(join(cache, VERSION, HOST_ASSET)))).toBe(sha256(FAKE_BINARY));
+  });
+});
+
+describe("a failed download leaves nothing in the cache and says what failed", () => {
+  async function failing(stderrParts: string[]) {
+    const r = await runNode(launcher, ["--flag", "value"], env(), "hello over stdin\n");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    for (const part of stderrParts) expect(r.stderr).toContain(part);
+    expect(r.stderr).toContain("Nothing was cached.");
+    expect(r.stderr).not.toContain("fake-server");
+    expect(cached().filter((f) => f !== VERSION)).toEqual([]);
+    return r;
+  }
+
+  test("a tampered binary", async () => {
+    const evil = Buffer.from("#!/bin/sh\necho pwned\n");
+    release.files.set(HOST_ASSET, evil);
+    await failing([`${HOST_ASSET} from`, `has sha256 ${sha256(evil)}`, `checksums.txt says ${sha256(FAKE_BINARY)}`]);
+  });
+
+  test("a tampered checksums file (matching the tampered binary) is refused before the binary is fetched", async () => {
+    const evil = Buffer.from("#!/bin/sh\necho pwned\n");
+    const evilSums = checksumsFor({ [HOST_ASSET]: evil });
+    release.files.set(HOST_ASSET, evil);
+    release.files.set("checksums.txt", evilSums);
+    await failing([
+      `checksums.txt from ${release.url}/v${VERSION}/ has sha256 ${sha256(evilSums)}`,
+      sha256(goodChecksums),
+    ]);
+    expect(release.requests).toEqual([`/v${VERSION}/checksums.txt`]);
+  });
+
+  test("a release without this platform's binary (404)", async () => {
+    release.files.delete(HOST_ASSET);
+    await failing([`HTTP 404 for ${release.url}/v${VERSION}/${HOST_ASSET}`, `Is v${VERSION} published there?`]);
+  });
+
+  test("no release at all (404 on checksums.txt)", async () => {
+    release.files.delete("checksums.txt");
+    await failing([`HTTP 404 for ${release.url}/v${VERSION}/checksums.txt`, "TALOS_MCP_BINARY"]);
+    expect(release.requests).toEqual([`/v${VERSION}/checksums.txt`]);
+  });
+
+  test("a download cut short", async () => {
+    release.files.set(HOST_ASSET, Buffer.concat([FAKE_BINARY, Buffer.alloc(256 * 1024, 7)]));
+    release.files.set("checksums.txt", goodChecksums);
+    release.truncate.add(HOST_ASSET);
+    const r = await failing([`download of ${release.url}/v${VERSION}/${HOST_ASSET}`]);
+    expect(r.stderr).toMatch(/(connection closed after|cut short: got) \d+ of \d+ bytes\. Nothing/);
+  });
+
+  test("a server that is down", async () => {
+    const r = await runNode(launcher, [], env({ TALOS_MCP_MIRROR: "http://127.0.0.1:1" }));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain("ECONNREFUSED");
+    expect(r.stderr).toContain("Nothing was cached.");
+    expect(cached()).toEqual([]);
+  });
+});
+
+describe("settings", () => {
+  test("TALOS_MCP_BINARY runs a local binary without any download", async () => {
+    const local = join(cache, "my-talos-mcp");
+    writeFileSync(local, FAKE_BINARY, { mode: 0o755 });
+    const r = await runNode(launcher, ["--flag", "value"], env({ TALOS_MCP_BINARY: local }), "hello over stdin\n");
+    expect(r.stdout).toBe(FAKE_OUT);
+    expect(release.requests).toEqual([]);
+    const missing = await runNode(launcher, [], env({ TALOS_MCP_BINARY: join(cache, "nope") }));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`TALOS_MCP_BINARY=${join(cache, "nope")} is not a file`);
+  });
+
+  test("an unstamped package refuses to download unverified", async () => {
+    const unstamped = join(import.meta.dir, "../../npm/bin/talos-mcp.js");
+    const r = await runNode(unstamped, [], env());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("was not stamped with a release");
+    expect(release.requests).toEqual([]);
+    expect(existsSync(join(cache, "null"))).toBe(false);
+  });
+
+  test("a bad timeout setting is named", async () => {
+    const r = await runNode(launcher, [], env({ TALOS_MCP_DOWNLOAD_TIMEOUT_MS: "soon" }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("TALOS_MCP_DOWNLOAD_TIMEOUT_MS=soon is not a positive whole number");
+  });
+});
+
+afterAll(() => rmSync(pkg, { recursive: true, force: true }));
