@@ -193,3 +193,42 @@ describe("settings", () => {
 });
 
 afterAll(() => rmSync(pkg, { recursive: true, force: true }));
+
+describe("HTTPS_PROXY", () => {
+  test("downloads over HTTPS through an authenticating CONNECT proxy; NO_PROXY bypasses it", async () => {
+    const { startProxiedRelease } = await import("./proxy.ts");
+    const proxied = await startProxiedRelease(VERSION, release.files);
+    try {
+      const caFile = join(cache, "ca.pem");
+      writeFileSync(caFile, proxied.caPem);
+      const viaProxy = env({
+        TALOS_MCP_MIRROR: proxied.url,
+        HTTPS_PROXY: proxied.proxyUrl,
+        NODE_EXTRA_CA_CERTS: caFile,
+      });
+      const r = await runNode(launcher, ["--flag", "value"], viaProxy, "hello over stdin\n");
+      expect(r.stderr).not.toContain("Nothing was cached");
+      expect(r.stdout).toBe(FAKE_OUT);
+      const target = proxied.url.replace("https://", "");
+      expect(proxied.connects).toEqual([{ target, allowed: true }, { target, allowed: true }]);
+
+      // NO_PROXY: the launcher goes direct, and release.test does not resolve.
+      rmSync(join(cache, VERSION), { recursive: true });
+      const direct = await runNode(launcher, [], { ...viaProxy, NO_PROXY: "localhost,.test" });
+      expect(direct.code).toBe(1);
+      expect(direct.stderr).toMatch(/ENOTFOUND|EAI_AGAIN/);
+      expect(proxied.connects).toHaveLength(2);
+
+      // Wrong proxy credentials: the proxy's refusal is reported.
+      const denied = await runNode(launcher, [], {
+        ...viaProxy,
+        HTTPS_PROXY: proxied.proxyUrl.replace("p%40ss", "nope"),
+      });
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toContain(`refused CONNECT to ${target}: HTTP 407`);
+      expect(cached().filter((f) => f !== VERSION && f !== "ca.pem")).toEqual([]);
+    } finally {
+      await proxied.close();
+    }
+  });
+});
