@@ -4,7 +4,7 @@
  * stamped into this package at publish time.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fetchBuffer, fetchToFile } from "./http.js";
@@ -70,6 +70,7 @@ export async function ensureBinary({ env = process.env, stamp = readStamp(), log
   try {
     const want = await expectedDigest(release, asset, stamp, opts);
     mkdirSync(dir, { recursive: true });
+    removeStalePartials(dir);
     await fetchVerified(`${release}/${asset}`, want, dir, target, opts);
     log(`talos-mcp ${version}: verified ${asset} (sha256 ${want})`);
     return target;
@@ -94,6 +95,22 @@ async function expectedDigest(release, asset, stamp, opts) {
   const want = parseChecksums(sums.body.toString("utf8")).get(asset);
   if (!want) throw new Error(`checksums.txt of v${stamp.version} lists no ${asset}.`);
   return want;
+}
+
+/**
+ * Removes downloads left behind by runs that were killed mid-way (an hour
+ * old: a concurrent first run's file is younger and is left alone).
+ */
+function removeStalePartials(dir) {
+  const cutoff = Date.now() - 3600_000;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith(".partial")) continue;
+    try {
+      if (statSync(join(dir, name)).mtimeMs < cutoff) rmSync(join(dir, name), { force: true });
+    } catch {
+      // gone already, or not ours to remove: either way not worth failing the start for
+    }
+  }
 }
 
 /**

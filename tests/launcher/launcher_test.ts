@@ -5,9 +5,18 @@
  * runs, a warm cache offline, and stdout carrying only the server's output.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import {
   checksumsFor,
   FAKE_BINARY,
@@ -103,6 +112,19 @@ describe("first run", () => {
     expect(cached()).toEqual([VERSION, join(VERSION, HOST_ASSET)]);
     expect(sha256(readFileSync(join(cache, VERSION, HOST_ASSET)))).toBe(sha256(FAKE_BINARY));
   });
+});
+
+test("downloads left by killed runs are removed once an hour old; a concurrent run's is not", async () => {
+  const dir = join(cache, VERSION);
+  mkdirSync(dir);
+  const stale = join(dir, `.${HOST_ASSET}.1.aaaaaaaaaaaa.partial`);
+  const fresh = join(dir, `.${HOST_ASSET}.2.bbbbbbbbbbbb.partial`);
+  writeFileSync(stale, "half");
+  writeFileSync(fresh, "half");
+  utimesSync(stale, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+  const r = await runNode(launcher, ["install"], env());
+  expect(r.code).toBe(0);
+  expect(cached()).toEqual([VERSION, join(VERSION, basename(fresh)), join(VERSION, HOST_ASSET)].sort());
 });
 
 describe("a failed download leaves nothing in the cache and says what failed", () => {
