@@ -7,7 +7,6 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fetchBuffer, fetchToFile } from "./http.js";
 import { assetName, cacheDir } from "./platform.js";
 
 const MAX_CHECKSUMS_BYTES = 64 * 1024;
@@ -66,13 +65,15 @@ export async function ensureBinary({ env = process.env, stamp = readStamp(), log
     idleMs: numberFromEnv(env, "TALOS_MCP_DOWNLOAD_IDLE_MS", 30_000),
     totalMs: numberFromEnv(env, "TALOS_MCP_DOWNLOAD_TIMEOUT_MS", 600_000),
   };
-  log(`talos-mcp ${version}: first run, downloading ${asset} from ${release}/ (cached in ${dir})`);
+  log(`first run of v${version}: downloading ${asset} from ${release}/ (cache: ${dir})`);
   try {
-    const want = await expectedDigest(release, asset, stamp, opts);
+    // Loaded only now: a warm start does not pay for node:https and node:tls.
+    const { fetchBuffer, fetchToFile } = await import("./http.js");
+    const want = await expectedDigest(fetchBuffer, release, asset, stamp, opts);
     mkdirSync(dir, { recursive: true });
     removeStalePartials(dir);
-    await fetchVerified(`${release}/${asset}`, want, dir, target, opts);
-    log(`talos-mcp ${version}: verified ${asset} (sha256 ${want})`);
+    await fetchVerified(fetchToFile, `${release}/${asset}`, want, dir, target, opts);
+    log(`verified ${asset} v${version} (sha256 ${want})`);
     return target;
   } catch (err) {
     const hint = /HTTP 404/.test(err.message)
@@ -84,7 +85,7 @@ export async function ensureBinary({ env = process.env, stamp = readStamp(), log
 }
 
 /** The sha256 of `asset`, from a checksums.txt that matches the stamped digest. */
-async function expectedDigest(release, asset, stamp, opts) {
+async function expectedDigest(fetchBuffer, release, asset, stamp, opts) {
   const sums = await fetchBuffer(`${release}/checksums.txt`, { ...opts, maxBytes: MAX_CHECKSUMS_BYTES });
   if (sums.sha256 !== stamp.checksumsSha256) {
     throw new Error(
@@ -118,7 +119,7 @@ function removeStalePartials(dir) {
  * verified: concurrent first runs each download, and whichever renames last
  * wins with identical bytes; no reader ever sees a partial or unverified file.
  */
-async function fetchVerified(url, want, dir, target, opts) {
+async function fetchVerified(fetchToFile, url, want, dir, target, opts) {
   const tmp = join(dir, `.${basename(target)}.${process.pid}.${randomBytes(6).toString("hex")}.partial`);
   try {
     const got = await fetchToFile(url, tmp, { ...opts, maxBytes: MAX_BINARY_BYTES });

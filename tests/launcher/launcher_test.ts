@@ -67,8 +67,10 @@ describe("first run", () => {
     const r = await runNode(launcher, ["--flag", "value"], env(), "hello over stdin\n");
     expect(r.stdout).toBe(FAKE_OUT); // nothing of the launcher's own on stdout
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain(`talos-mcp ${VERSION}: first run, downloading ${HOST_ASSET}`);
-    expect(r.stderr).toContain(`verified ${HOST_ASSET} (sha256 ${sha256(FAKE_BINARY)})`);
+    expect(r.stderr).toContain(
+      `talos-mcp: first run of v${VERSION}: downloading ${HOST_ASSET} from ${release.url}/v${VERSION}/`,
+    );
+    expect(r.stderr).toContain(`talos-mcp: verified ${HOST_ASSET} v${VERSION} (sha256 ${sha256(FAKE_BINARY)})`);
     expect(r.stderr).toContain("fake-server stderr");
     expect(release.requests).toEqual([`/v${VERSION}/checksums.txt`, `/v${VERSION}/${HOST_ASSET}`]);
     expect(cached()).toEqual([VERSION, join(VERSION, HOST_ASSET)]);

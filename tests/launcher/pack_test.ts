@@ -95,7 +95,7 @@ test("the real server through the launcher: first run downloads dist/talos-mcp, 
     });
     const r = ok(await h.call("talos_version"));
     expect(r.nodes.map((n: any) => [n.node, n.tag])).toEqual([["10.5.0.2", "v1.13.9"]]);
-    expect(h.stderr()).toContain(`verified ${HOST_ASSET} (sha256 ${sha256(readFileSync(BIN))})`);
+    expect(h.stderr()).toContain(`verified ${HOST_ASSET} v${VERSION} (sha256 ${sha256(readFileSync(BIN))})`);
     expect(real.requests.filter((p) => p.endsWith(HOST_ASSET))).toHaveLength(1);
   } finally {
     await h?.close();

@@ -12,7 +12,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { type Harness, ok, spawnHarness } from "../harness.ts";
-import { type FakeRelease, HOST_ASSET, runNode, stampedLauncher, startRelease } from "../launcher/fake_release.ts";
+import {
+  type FakeRelease,
+  HOST_ASSET,
+  runNode,
+  stampedLauncher,
+  startRelease,
+  VERSION,
+} from "../launcher/fake_release.ts";
 import { PLATFORMS } from "../../scripts/platforms.ts";
 import { caskDownloads } from "../../scripts/render_cask.ts";
 import { snapshot } from "../../scripts/snapshot.ts";
@@ -166,7 +173,7 @@ describe("snapshot release", () => {
           TALOS_MCP_CACHE_DIR: cache,
           TALOS_MCP_MIRROR: release.url,
         });
-        expect(r.stderr).toContain(`verified ${HOST_ASSET} (sha256 ${snap.checksums.get(HOST_ASSET)})`);
+        expect(r.stderr).toContain(`verified ${HOST_ASSET} v${VERSION} (sha256 ${snap.checksums.get(HOST_ASSET)})`);
         expect(r.stdout).toBe(`talos-mcp ${pkg.version} (commit ${expectedCommit()})\n`);
         expect(r.code).toBe(0);
       } finally {
