@@ -78,6 +78,8 @@ export async function ensureBinary({ env = process.env, stamp = readStamp(), log
   } catch (err) {
     const hint = /HTTP 404/.test(err.message)
       ? ` Is v${version} published there? TALOS_MCP_MIRROR sets another download base; TALOS_MCP_BINARY runs a local binary.`
+      : /^(EACCES|EPERM|EROFS|ENOTDIR|ENOSPC)$/.test(err.code ?? "")
+      ? " Set TALOS_MCP_CACHE_DIR to a writable directory with room for the binary (about 120 MB)."
       : "";
     const msg = /[.?]$/.test(err.message) ? err.message : `${err.message}.`;
     throw new Error(`${msg}${hint} Nothing was cached.`);

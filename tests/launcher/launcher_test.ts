@@ -209,6 +209,15 @@ describe("settings", () => {
     expect(existsSync(join(cache, "null"))).toBe(false);
   });
 
+  test("a cache directory that cannot be created is named, with the setting to change", async () => {
+    const file = join(cache, "a-file");
+    writeFileSync(file, "");
+    const r = await runNode(launcher, [], env({ TALOS_MCP_CACHE_DIR: join(file, "sub") }));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`ENOTDIR`);
+    expect(r.stderr).toContain("Set TALOS_MCP_CACHE_DIR to a writable directory");
+  });
+
   test("a bad timeout setting is named", async () => {
     const r = await runNode(launcher, [], env({ TALOS_MCP_DOWNLOAD_TIMEOUT_MS: "soon" }));
     expect(r.code).toBe(1);
