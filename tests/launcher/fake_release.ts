@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -91,9 +91,17 @@ export async function startRelease(binary: Buffer = FAKE_BINARY): Promise<FakeRe
   return release;
 }
 
+const created: string[] = [];
+
+/** Removes the temporary directories stampedLauncher made. */
+export function removeStampedLaunchers(): void {
+  for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
 /** A copy of npm/ stamped with VERSION and the sha256 of `checksums` (what the release workflow does). */
 export function stampedLauncher(checksums: Buffer): string {
   const dir = mkdtempSync(join(tmpdir(), "talos-mcp-launcher-"));
+  created.push(dir);
   cpSync(join(ROOT, "npm"), join(dir, "pkg"), { recursive: true });
   writeFileSync(join(dir, "checksums.txt"), checksums);
   execFileSync(process.execPath, [

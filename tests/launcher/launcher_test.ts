@@ -4,7 +4,7 @@
  * checksums.txt → binary), what a failure leaves in the cache, racing first
  * runs, a warm cache offline, and stdout carrying only the server's output.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import {
   existsSync,
   mkdirSync,
@@ -22,6 +22,7 @@ import {
   FAKE_BINARY,
   type FakeRelease,
   HOST_ASSET,
+  removeStampedLaunchers,
   runNode,
   sha256,
   stampedLauncher,
@@ -41,7 +42,11 @@ beforeAll(async () => {
   pkg = stampedLauncher(goodChecksums);
   launcher = join(pkg, "bin/talos-mcp.js");
 });
-afterAll(() => release.close());
+afterAll(async () => {
+  await release.close();
+  removeStampedLaunchers();
+});
+afterEach(() => rmSync(cache, { recursive: true, force: true }));
 
 beforeEach(() => {
   cache = mkdtempSync(join(tmpdir(), "talos-mcp-cache-"));
@@ -224,8 +229,6 @@ describe("settings", () => {
     expect(r.stderr).toContain("TALOS_MCP_DOWNLOAD_TIMEOUT_MS=soon is not a positive whole number");
   });
 });
-
-afterAll(() => rmSync(pkg, { recursive: true, force: true }));
 
 describe("HTTPS_PROXY", () => {
   test("downloads over HTTPS through an authenticating CONNECT proxy; NO_PROXY bypasses it", async () => {

@@ -13,6 +13,7 @@ import {
   FAKE_BINARY,
   type FakeRelease,
   HOST_ASSET,
+  removeStampedLaunchers,
   sha256,
   stampedLauncher,
   startRelease,
@@ -29,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await release.close();
   rmSync(work, { recursive: true, force: true });
+  removeStampedLaunchers();
 });
 
 const npm = (args: string[], cwd: string) =>

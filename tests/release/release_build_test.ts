@@ -15,6 +15,7 @@ import { type Harness, ok, spawnHarness } from "../harness.ts";
 import {
   type FakeRelease,
   HOST_ASSET,
+  removeStampedLaunchers,
   runNode,
   stampedLauncher,
   startRelease,
@@ -74,6 +75,7 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => {
   if (process.env.KEEP_SNAPSHOT !== "1") rmSync(resolve(ROOT, "dist/snapshot"), { recursive: true, force: true });
+  removeStampedLaunchers();
 });
 
 test("every platform is built, as an executable of its OS and CPU", () => {
