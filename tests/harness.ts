@@ -48,15 +48,19 @@ function newClient(elicit?: Elicit): Client {
   return client;
 }
 
-/** Spawns dist/talos-mcp against a fresh simulated cluster. */
+/**
+ * Spawns dist/talos-mcp (or `command` with `args`, e.g. another build or the
+ * npm launcher) against a fresh simulated cluster.
+ */
 export async function spawnHarness(
-  opts: { sim?: SimOptions; env?: Env; simInstance?: Sim; elicit?: Elicit } = {},
+  opts: { sim?: SimOptions; env?: Env; simInstance?: Sim; elicit?: Elicit; command?: string; args?: string[] } = {},
 ): Promise<Harness> {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
+  const command = opts.command ?? BIN;
+  if (!opts.command && !existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
   const sim = opts.simInstance ?? await startSim(opts.sim);
   const transport = new StdioClientTransport({
-    command: BIN,
-    args: [],
+    command,
+    args: opts.args ?? [],
     env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig, ...opts.env },
     stderr: "pipe",
   });
