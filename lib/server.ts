@@ -4,18 +4,22 @@
  * result. Guards live here, not in the tools.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
+  type ServerNotification,
+  type ServerRequest,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import * as v from "valibot";
 import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
 import { type CallResult, errorResult, okResult } from "./format.ts";
-import { log, setMcpSink } from "./log.ts";
+import { type Level, log, setMcpSink } from "./log.ts";
 import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
 import { toolSchemas } from "./tools/schema.ts";
@@ -26,10 +30,23 @@ const INSTRUCTIONS =
   `Tools for Talos Linux clusters over the Talos API. Every tool takes an optional context (cluster) and nodes (default: the context's nodes); results list each node with its data or its error.
 Start broad: talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it.`;
 
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
 export interface ServerOptions {
   config: Readonly<Config>;
   tools: readonly ToolSpec[];
   env?: Record<string, string | undefined>;
+  /**
+   * Shared Talos sessions (HTTP: one per process, many short-lived servers). When given, this
+   * server neither warms up, nor mirrors the process log, nor closes the sessions on close.
+   */
+  sessions?: Sessions;
+  /** Context for calls that name none (HTTP: the X-Talos-Context header). */
+  defaultContext?: string;
+  /** Deadline for one tool call, ms; past it the call fails with a JSON-RPC RequestTimeout error. */
+  callDeadlineMs?: number;
+  /** Runs each tool call with `notify` as its log sink (HTTP: log lines go out on the call's SSE stream). */
+  callScope?: <T>(notify: (level: Level, message: string) => void, run: () => Promise<T>) => Promise<T>;
 }
 
 /** Tools the policy lets this server offer. */
@@ -38,23 +55,19 @@ export function listedTools(config: Readonly<Config>, tools: readonly ToolSpec[]
 }
 
 export function createServer(
-  { config, tools, env = process.env }: ServerOptions,
+  { config, tools, env = process.env, sessions: shared, defaultContext, callDeadlineMs, callScope }: ServerOptions,
 ): { server: Server; sessions: Sessions } {
   const server = new Server(
     { name: "talos-mcp", title: "Talos Linux", version: VERSION },
     { capabilities: { tools: {}, logging: {} }, instructions: INSTRUCTIONS },
   );
-  const sessions = new Sessions(config, env);
+  const sessions = shared ?? new Sessions(config, env);
   const listed = listedTools(config, tools);
   const byName = new Map(listed.map((t) => [t.name, t]));
-  let described: Tool[] | undefined;
 
-  server.setRequestHandler(ListToolsRequestSchema, () => {
-    described ??= listed.map(describe);
-    return { tools: described };
-  });
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: listed.map(describe) }));
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallResult> => {
+  const callTool = async (req: CallToolRequest, extra: Extra): Promise<CallResult> => {
     const name = req.params.name;
     const tool = byName.get(name);
     if (!tool) {
@@ -71,10 +84,12 @@ export function createServer(
     if (!parsed.success) return errorResult(describeIssues(tool, parsed.issues));
 
     const progressToken = extra._meta?.progressToken;
+    const deadline = callDeadlineMs ? AbortSignal.timeout(callDeadlineMs) : undefined;
+    const signal = deadline ? AbortSignal.any([extra.signal, deadline]) : extra.signal;
     const ctx: ToolContext = {
       config,
-      session: (context) => sessions.get(context),
-      signal: extra.signal,
+      session: (context) => sessions.get(context ?? defaultContext),
+      signal,
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
         await extra.sendNotification({
@@ -84,16 +99,25 @@ export function createServer(
       },
     };
     try {
-      const value = await tool.run(parsed.output as never, ctx);
+      const running = tool.run(parsed.output as never, ctx);
+      const value = await (deadline ? withDeadline(running, deadline, name, callDeadlineMs!) : running);
       return okResult(value, config.maxOutputBytes);
     } catch (err) {
+      if (err instanceof McpError) throw err;
       if (err instanceof ToolError) return errorResult(err.message);
       log("error", `${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`);
       return errorResult(
         `internal error in ${name}: ${messageOf(err)}. This is a bug in talos-mcp; the log has details.`,
       );
     }
-  });
+  };
+  server.setRequestHandler(
+    CallToolRequestSchema,
+    callScope
+      ? (req, extra) => callScope((level, data) => notifyLog(extra, level, data), () => callTool(req, extra))
+      : callTool,
+  );
+  if (shared) return { server, sessions };
 
   server.oninitialized = () => {
     setMcpSink((level, message) => {
@@ -108,7 +132,38 @@ export function createServer(
   return { server, sessions };
 }
 
+/** A log line as a notification tied to the request, so a streamable HTTP server sends it on that request's stream. */
+function notifyLog(extra: Extra, level: Level, data: string): void {
+  extra.sendNotification({ method: "notifications/message", params: { level, logger: "talos-mcp", data } })
+    .catch(() => {});
+}
+
+/** Rejects with RequestTimeout once `deadline` fires; the tool sees the same signal and stops its calls. */
+function withDeadline<T>(running: Promise<T>, deadline: AbortSignal, name: string, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const fail = () =>
+      reject(
+        new McpError(
+          ErrorCode.RequestTimeout,
+          `${name} did not finish within ${ms} ms (TALOS_MCP_HTTP_CALL_DEADLINE_MS); ask for fewer nodes or less data, ` +
+            `or raise the deadline.`,
+        ),
+      );
+    if (deadline.aborted) return fail();
+    deadline.addEventListener("abort", fail, { once: true });
+    running.then(resolve, reject).finally(() => deadline.removeEventListener("abort", fail));
+  });
+}
+
+const described = new WeakMap<ToolSpec, Tool>();
+
 function describe(tool: ToolSpec): Tool {
+  let d = described.get(tool);
+  if (!d) described.set(tool, d = describeOnce(tool));
+  return d;
+}
+
+function describeOnce(tool: ToolSpec): Tool {
   const { inputJson, outputJson } = toolSchemas(tool);
   return {
     name: tool.name,
