@@ -84,8 +84,8 @@ export function createServer(
     if (!parsed.success) return errorResult(describeIssues(tool, parsed.issues));
 
     const progressToken = extra._meta?.progressToken;
-    const deadline = callDeadlineMs ? AbortSignal.timeout(callDeadlineMs) : undefined;
-    const signal = deadline ? AbortSignal.any([extra.signal, deadline]) : extra.signal;
+    const deadline = callDeadlineMs ? new Deadline(callDeadlineMs, extra.signal) : undefined;
+    const signal = deadline?.signal ?? extra.signal;
     const ctx: ToolContext = {
       config,
       session: (context) => sessions.get(context ?? defaultContext),
@@ -100,7 +100,7 @@ export function createServer(
     };
     try {
       const running = tool.run(parsed.output as never, ctx);
-      const value = await (deadline ? withDeadline(running, deadline, name, callDeadlineMs!) : running);
+      const value = await (deadline ? deadline.race(running, name) : running);
       return okResult(value, config.maxOutputBytes);
     } catch (err) {
       if (err instanceof McpError) throw err;
@@ -109,6 +109,8 @@ export function createServer(
       return errorResult(
         `internal error in ${name}: ${messageOf(err)}. This is a bug in talos-mcp; the log has details.`,
       );
+    } finally {
+      deadline?.clear();
     }
   };
   server.setRequestHandler(
@@ -138,21 +140,45 @@ function notifyLog(extra: Extra, level: Level, data: string): void {
     .catch(() => {});
 }
 
-/** Rejects with RequestTimeout once `deadline` fires; the tool sees the same signal and stops its calls. */
-function withDeadline<T>(running: Promise<T>, deadline: AbortSignal, name: string, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const fail = () =>
-      reject(
-        new McpError(
-          ErrorCode.RequestTimeout,
-          `${name} did not finish within ${ms} ms (TALOS_MCP_HTTP_CALL_DEADLINE_MS); ask for fewer nodes or less data, ` +
-            `or raise the deadline.`,
-        ),
-      );
-    if (deadline.aborted) return fail();
-    deadline.addEventListener("abort", fail, { once: true });
-    running.then(resolve, reject).finally(() => deadline.removeEventListener("abort", fail));
-  });
+/**
+ * A per-call deadline: aborts the tool's signal (so its Talos calls stop) and fails the call with
+ * RequestTimeout. A plain timer, cleared when the call ends: AbortSignal.timeout would keep every
+ * finished call's signal alive for the whole deadline, which under load is most of the heap.
+ */
+class Deadline {
+  private readonly ac = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly onParentAbort = () => this.ac.abort(this.parent.reason);
+
+  constructor(private readonly ms: number, private readonly parent: AbortSignal) {
+    this.timer = setTimeout(() => this.ac.abort(new Error("deadline")), ms);
+    parent.addEventListener("abort", this.onParentAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  race<T>(running: Promise<T>, name: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = () =>
+        reject(
+          new McpError(
+            ErrorCode.RequestTimeout,
+            `${name} did not finish within ${this.ms} ms (TALOS_MCP_HTTP_CALL_DEADLINE_MS); ask for fewer nodes ` +
+              `or less data, or raise the deadline.`,
+          ),
+        );
+      if (this.ac.signal.aborted && !this.parent.aborted) return fail();
+      this.ac.signal.addEventListener("abort", () => this.parent.aborted || fail(), { once: true });
+      running.then(resolve, reject);
+    });
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.parent.removeEventListener("abort", this.onParentAbort);
+  }
 }
 
 const described = new WeakMap<ToolSpec, Tool>();
