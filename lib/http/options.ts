@@ -113,7 +113,7 @@ export function loadHttpOptions(addr: string | undefined, env: Env = process.env
     allowedHosts: hosts.length ? hosts : loopback ? LOOPBACK_NAMES : [],
     allowedOrigins: list(env, "TALOS_MCP_ALLOWED_ORIGINS"),
     maxBodyBytes: int(env, "TALOS_MCP_HTTP_MAX_BODY", 1 << 20, 1024, 64 << 20),
-    maxInFlight: int(env, "TALOS_MCP_HTTP_MAX_INFLIGHT", 64, 1, 10_000),
+    maxInFlight: int(env, "TALOS_MCP_HTTP_MAX_INFLIGHT", 256, 1, 10_000),
     callDeadlineMs: int(env, "TALOS_MCP_HTTP_CALL_DEADLINE_MS", 120_000, 100, 3_600_000),
     drainMs: int(env, "TALOS_MCP_HTTP_DRAIN_MS", 30_000, 0, 600_000),
   };

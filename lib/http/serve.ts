@@ -11,6 +11,7 @@ import type { Config } from "../config.ts";
 import { type Level, log, setMcpSink } from "../log.ts";
 import { createServer } from "../server.ts";
 import { Sessions } from "../talos/session.ts";
+import type { ToolSpec } from "../tools/define.ts";
 import { ALL_TOOLS } from "../tools/mod.ts";
 import { warmUp } from "../warmup.ts";
 import { bearerMatches, refuseHostOrOrigin } from "./access.ts";
@@ -35,7 +36,12 @@ function rpcError(status: number, code: number, message: string, headers: Record
   return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status, headers });
 }
 
-export function serveHttp(config: Readonly<Config>, opts: HttpOptions, env: Env = process.env): HttpServer {
+export function serveHttp(
+  config: Readonly<Config>,
+  opts: HttpOptions,
+  env: Env = process.env,
+  tools: readonly ToolSpec[] = ALL_TOOLS,
+): HttpServer {
   const sessions = new Sessions(config, env);
   const ready = readinessCheck(sessions);
   // Log lines raised during a tool call go to that call's SSE stream; others only to stderr.
@@ -81,7 +87,7 @@ export function serveHttp(config: Readonly<Config>, opts: HttpOptions, env: Env 
     const context = req.headers.get(CONTEXT_HEADER)?.trim() || undefined;
     const { server } = createServer({
       config,
-      tools: ALL_TOOLS,
+      tools,
       env,
       sessions,
       defaultContext: context,
@@ -128,8 +134,10 @@ export function serveHttp(config: Readonly<Config>, opts: HttpOptions, env: Env 
     port: opts.port,
     // Above the SSE keep-alive interval, so a long call's stream is not cut as idle.
     idleTimeout: 30,
-    // Bun refuses larger bodies itself; leave it headroom so our 413 (with a JSON-RPC body) answers first.
-    maxRequestBodySize: opts.maxBodyBytes + 64 * 1024,
+    // Bun answers a declared Content-Length over this with a bare 413 before we see the request; ours
+    // (with a JSON-RPC body) comes first only when Bun's bound is far above it. Bodies are streamed and
+    // we stop reading at our limit, so this bound costs no memory.
+    maxRequestBodySize: 1 << 30,
     async fetch(req) {
       const path = new URL(req.url).pathname;
       if (path === "/healthz") return new Response("ok\n");
