@@ -44,7 +44,7 @@ async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Pro
   }
 }
 
-const call = async (client: Awaited<ReturnType<typeof httpClient>>, name: string, args = {}) =>
+const call = async (client: Awaited<ReturnType<typeof httpClient>>, name: string, args: Record<string, unknown> = {}) =>
   (await client.callTool({ name, arguments: args })) as CallToolResult;
 
 describe("authentication", () => {
@@ -310,9 +310,14 @@ describe("scale and streaming", () => {
     const client = await httpClient(srv.url, AUTH);
     try {
       expect(await client.listTools()).toEqual(await stdio.client.listTools());
-      for (const [name, args] of [["talos_version", {}], ["talos_services", {}], ["talos_resource_definitions", {}]]) {
-        const viaHttp = await call(client, name as string, args as object);
-        const viaStdio = await stdio.call(name as string, args as object);
+      const cases: Array<[string, Record<string, unknown>]> = [
+        ["talos_version", {}],
+        ["talos_services", { nodes: ["10.5.0.2", "10.5.0.5"] }],
+        ["talos_resource_definitions", {}],
+      ];
+      for (const [name, args] of cases) {
+        const viaHttp = await call(client, name, args);
+        const viaStdio = await stdio.call(name, args);
         expect(viaHttp.isError).toBeFalsy();
         expect(viaHttp).toEqual(viaStdio);
       }
