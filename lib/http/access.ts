@@ -9,7 +9,8 @@ import { isLoopback } from "./options.ts";
 export function hostName(hostHeader: string): string {
   const h = hostHeader.trim().toLowerCase();
   const m = /^\[([^\]]+)\](?::\d+)?$/.exec(h);
-  return m ? m[1] : h.replace(/:\d+$/, "");
+  if (m) return m[1];
+  return (h.match(/:/g) ?? []).length > 1 ? h : h.replace(/:\d+$/, ""); // bare IPv6 has no port
 }
 
 /**

@@ -185,6 +185,7 @@ export function serveHttp(
       if (inFlight > 0) log("warning", `shutdown: ${inFlight} requests still in flight after ${opts.drainMs} ms`);
       await server.stop(true);
       sessions.close();
+      setMcpSink(undefined);
     },
   };
 }
