@@ -46,8 +46,10 @@ async function main(argv: string[]): Promise<number> {
   let httpAddr: string | undefined;
   if (cmd === "--http" || cmd?.startsWith("--http=")) {
     httpAddr = cmd === "--http" ? rest[0] : cmd.slice("--http=".length);
-    if (!httpAddr) {
-      process.stderr.write(`talos-mcp: --http needs an address, e.g. --http 127.0.0.1:8080\n`);
+    const extra = rest.slice(cmd === "--http" ? 1 : 0);
+    if (!httpAddr || extra.length) {
+      const why = httpAddr ? `unexpected argument "${extra[0]}" after --http ${httpAddr}` : "--http needs an address";
+      process.stderr.write(`talos-mcp: ${why}, e.g. --http 127.0.0.1:8080\n`);
       return 2;
     }
   } else if (cmd !== undefined) {

@@ -26,16 +26,23 @@ export interface HttpProc {
 }
 
 /**
- * Spawns the binary with `--http 127.0.0.1:0`; resolves once it listens (and, unless
+ * Spawns the binary with `--http 127.0.0.1:0` (or TALOS_MCP_HTTP_ADDR when `viaEnv`); resolves once it listens (and, unless
  * TALOS_MCP_WARMUP=false, has warmed up, so RPC counts are not disturbed).
  */
 export async function spawnHttp(
   sim: Sim,
-  opts: { env?: Record<string, string>; addr?: string } = {},
+  opts: { env?: Record<string, string>; addr?: string; viaEnv?: boolean } = {},
 ): Promise<HttpProc> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
-  const proc = spawn(BIN, ["--http", opts.addr ?? "127.0.0.1:0"], {
-    env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig, ...opts.env },
+  const addr = opts.addr ?? "127.0.0.1:0";
+  const proc = spawn(BIN, opts.viaEnv ? [] : ["--http", addr], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: sim.dir,
+      TALOSCONFIG: sim.talosconfig,
+      ...(opts.viaEnv ? { TALOS_MCP_HTTP_ADDR: addr } : {}),
+      ...opts.env,
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

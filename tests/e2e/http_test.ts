@@ -97,6 +97,32 @@ describe("authentication", () => {
   });
 });
 
+describe("start-up", () => {
+  test("TALOS_MCP_HTTP_ADDR alone selects HTTP (the Go talos-mcp's variable)", async () => {
+    const s = await spawnHttp(sim, { viaEnv: true, env: { TALOS_MCP_WARMUP: "false" } });
+    try {
+      const client = await httpClient(s.url);
+      expect(ok(await call(client, "talos_version", { nodes: ["10.5.0.2"] })).nodes[0].tag).toBe("v1.13.9");
+      await client.close();
+    } finally {
+      await s.stop();
+    }
+    expect(await s.exited).toBe(0);
+  });
+
+  test("--http without an address, or with a stray argument, exits 2", async () => {
+    for (const args of [["--http"], ["--http", "127.0.0.1:0", "extra"]]) {
+      const p = Bun.spawn([join(import.meta.dir, "../../dist/talos-mcp"), ...args], {
+        env: { PATH: process.env.PATH ?? "" },
+        stderr: "pipe",
+        stdout: "ignore",
+      });
+      expect(await p.exited).toBe(2);
+      expect(await new Response(p.stderr).text()).toContain("e.g. --http 127.0.0.1:8080");
+    }
+  });
+});
+
 describe("refuses to start exposed", () => {
   test("a non-loopback address without a token exits 2 before listening, saying what to set", async () => {
     const s = Bun.spawn([join(import.meta.dir, "../../dist/talos-mcp"), "--http", "0.0.0.0:0"], {
