@@ -61,14 +61,8 @@ export function serveHttp(
   async function handleMcp(req: Request): Promise<Response> {
     if (req.method !== "POST") {
       // Stateless: no session to resume and no server-initiated stream, so only POST (spec: 405).
-      return rpcError(
-        405,
-        -32000,
-        `Method ${req.method} not allowed: this server is stateless, POST JSON-RPC to /mcp`,
-        {
-          Allow: "POST",
-        },
-      );
+      const message = `Method ${req.method} not allowed: this server is stateless, POST JSON-RPC to /mcp`;
+      return rpcError(405, -32000, message, { Allow: "POST" });
     }
     if (draining) {
       return rpcError(503, -32000, "server is shutting down; retry on another replica", { "Retry-After": "1" });
