@@ -4,11 +4,15 @@
  * result. Guards live here, not in the tools.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
+  type CallToolRequest,
   CallToolRequestSchema,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
+  type ServerNotification,
+  type ServerRequest,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import * as v from "valibot";
@@ -21,7 +25,7 @@ import { auditLine, type Outcome, outcomeOf } from "./guards/audit.ts";
 import { confirmRefusal } from "./guards/confirm.ts";
 import { quorumRefusal } from "./guards/quorum.ts";
 import { upgradePathRefusal } from "./guards/upgrade_path.ts";
-import { audit, log, setMcpSink } from "./log.ts";
+import { audit, type Level, log, setMcpSink } from "./log.ts";
 import { etcdView } from "./talos/etcd_health.ts";
 import { nodeVersions } from "./talos/node_versions.ts";
 import { targetNodes } from "./talos/session.ts";
@@ -39,10 +43,23 @@ const INSTRUCTIONS =
 Start broad: talos_node_summary answers "what is wrong" for every node in one call; talos_contexts lists the clusters. talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it. COSI resources are also MCP resources (talos://<context>/nodes/<node>/<type>/<id>) you can subscribe to.
 Tools that change nodes need explicit nodes and confirm: true: tell the user what will happen on which nodes and set confirm only when they agree. Run talos_patch_config as a dry run first and show the diff.`;
 
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
 export interface ServerOptions {
   config: Readonly<Config>;
   tools: readonly ToolSpec[];
   env?: Record<string, string | undefined>;
+  /**
+   * Shared Talos sessions (HTTP: one per process, many short-lived servers). When given, this
+   * server neither warms up, nor mirrors the process log, nor closes the sessions on close.
+   */
+  sessions?: Sessions;
+  /** Context for calls that name none (HTTP: the X-Talos-Context header). */
+  defaultContext?: string;
+  /** Deadline for one tool call, ms; past it the call fails with a JSON-RPC RequestTimeout error. */
+  callDeadlineMs?: number;
+  /** Runs each tool call with `notify` as its log sink (HTTP: log lines go out on the call's SSE stream). */
+  callScope?: <T>(notify: (level: Level, message: string) => void, run: () => Promise<T>) => Promise<T>;
 }
 
 /** Tools the policy lets this server offer. */
@@ -51,7 +68,7 @@ export function listedTools(config: Readonly<Config>, tools: readonly ToolSpec[]
 }
 
 export function createServer(
-  { config, tools, env = process.env }: ServerOptions,
+  { config, tools, env = process.env, sessions: shared, defaultContext, callDeadlineMs, callScope }: ServerOptions,
 ): { server: Server; sessions: Sessions } {
   const server = new Server(
     { name: "talos-mcp", title: "Talos Linux", version: VERSION },
@@ -66,24 +83,20 @@ export function createServer(
       instructions: INSTRUCTIONS,
     },
   );
-  const sessions = new Sessions(config, env);
+  const sessions = shared ?? new Sessions(config, env);
   const stopWatches = registerResources(server, config, sessions);
   registerPrompts(server);
   registerCompletion(server, sessions);
   const listed = listedTools(config, tools);
   const byName = new Map(listed.map((t) => [t.name, t]));
-  const described = new Map<string, Tool[]>();
 
   server.setRequestHandler(ListToolsRequestSchema, () => {
     // tools/list has no context argument: offer what the default context's certificate can use.
-    const roles = defaultRoles(sessions);
-    const key = roles?.join(",") ?? "*";
-    let out = described.get(key);
-    if (!out) described.set(key, out = listed.filter((t) => !roles || mayUse(t, roles)).map(describe));
-    return { tools: out };
+    const roles = defaultRoles(sessions, defaultContext);
+    return { tools: listed.filter((t) => !roles || mayUse(t, roles)).map(describe) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallResult> => {
+  const callTool = async (req: CallToolRequest, extra: Extra): Promise<CallResult> => {
     const name = req.params.name;
     const raw = (req.params.arguments ?? {}) as Record<string, unknown>;
     const tool = byName.get(name);
@@ -100,12 +113,13 @@ export function createServer(
     }
 
     const progressToken = extra._meta?.progressToken;
+    const deadline = callDeadlineMs ? new Deadline(callDeadlineMs, extra.signal) : undefined;
     const ctx: ToolContext = {
       config,
-      session: (context) => sessions.get(context),
+      session: (context) => sessions.get(context ?? defaultContext),
       talosconfig: () => sessions.file(),
-      resolveContext: (context) => sessions.context(context),
-      signal: extra.signal,
+      resolveContext: (context) => sessions.context(context ?? defaultContext),
+      signal: deadline?.signal ?? extra.signal,
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
         await extra.sendNotification({
@@ -124,19 +138,33 @@ export function createServer(
           return errorResult(refusal);
         }
       }
-      const value = await tool.run(call.args as never, ctx);
+      const running = tool.run(call.args as never, ctx);
+      const value = await (deadline ? deadline.race(running, name) : running);
       if (mutating) writeAudit(config, tool, raw, outcomeOf(value));
       return okResult(value, config.maxOutputBytes);
     } catch (err) {
       if (mutating) writeAudit(config, tool, raw, "error");
+      if (err instanceof McpError) throw err;
       if (err instanceof ToolError) return errorResult(err.message);
       log("error", `${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`);
       return errorResult(
         `internal error in ${name}: ${messageOf(err)}. This is a bug in talos-mcp; the log has details.`,
       );
+    } finally {
+      deadline?.clear();
     }
-  });
+  };
+  server.setRequestHandler(
+    CallToolRequestSchema,
+    callScope
+      ? (req, extra) => callScope((level, data) => notifyLog(extra, level, data), () => callTool(req, extra))
+      : callTool,
+  );
 
+  if (shared) {
+    server.onclose = stopWatches;
+    return { server, sessions };
+  }
   server.oninitialized = () => {
     setMcpSink((level, message) => {
       server.sendLoggingMessage({ level, logger: "talos-mcp", data: message }).catch(() => {});
@@ -149,6 +177,53 @@ export function createServer(
     sessions.close();
   };
   return { server, sessions };
+}
+
+/** A log line as a notification tied to the request, so a streamable HTTP server sends it on that request's stream. */
+function notifyLog(extra: Extra, level: Level, data: string): void {
+  extra.sendNotification({ method: "notifications/message", params: { level, logger: "talos-mcp", data } })
+    .catch(() => {});
+}
+
+/**
+ * A per-call deadline: aborts the tool's signal (so its Talos calls stop) and fails the call with
+ * RequestTimeout. A plain timer, cleared when the call ends: AbortSignal.timeout would keep every
+ * finished call's signal alive for the whole deadline, which under load is most of the heap.
+ */
+class Deadline {
+  private readonly ac = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly onParentAbort = () => this.ac.abort(this.parent.reason);
+
+  constructor(private readonly ms: number, private readonly parent: AbortSignal) {
+    this.timer = setTimeout(() => this.ac.abort(new Error("deadline")), ms);
+    parent.addEventListener("abort", this.onParentAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.ac.signal;
+  }
+
+  race<T>(running: Promise<T>, name: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = () =>
+        reject(
+          new McpError(
+            ErrorCode.RequestTimeout,
+            `${name} did not finish within ${this.ms} ms (TALOS_MCP_HTTP_CALL_DEADLINE_MS); ask for fewer nodes ` +
+              `or less data, or raise the deadline.`,
+          ),
+        );
+      if (this.ac.signal.aborted && !this.parent.aborted) return fail();
+      this.ac.signal.addEventListener("abort", () => this.parent.aborted || fail(), { once: true });
+      running.then(resolve, reject);
+    });
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.parent.removeEventListener("abort", this.onParentAbort);
+  }
 }
 
 /** What a guard sees: the tool, its raw and (once validated) parsed arguments, and the server. */
@@ -176,7 +251,7 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   // 2. Schema, then argument combinations the tool declares (e.g. Talos' service rules).
   ["arguments", (c) => Promise.resolve(validateArgs(c))],
   // 3. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
-  ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.sessions))],
+  ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],
   // 4. The human, when the client supports elicitation (no RPC before consent).
   ["human consent", humanConsent],
   // 5. One minor version per upgrade step (Version RPC per node).
@@ -245,19 +320,19 @@ async function etcdQuorum(c: GuardCall): Promise<string | undefined> {
 }
 
 /** The default context's certificate roles, or undefined when no talosconfig can be read yet. */
-function defaultRoles(sessions: Sessions): readonly string[] | undefined {
+function defaultRoles(sessions: Sessions, defaultContext?: string): readonly string[] | undefined {
   try {
-    return sessions.context().cert.roles;
+    return sessions.context(defaultContext).cert.roles;
   } catch {
     return undefined; // list everything; the calls will explain the talosconfig problem
   }
 }
 
 /** A tool whose RPCs the chosen context's certificate may not call is refused before any RPC. */
-function checkRoles(tool: ToolSpec, args: { context?: string }, sessions: Sessions): string | undefined {
+function checkRoles(tool: ToolSpec, args: { context?: string }, ctx: ToolContext): string | undefined {
   if (tool.rpcs?.length === 0) return undefined; // makes no API call
   try {
-    assertMayUse(tool, sessions.context(args.context));
+    assertMayUse(tool, ctx.resolveContext(args.context));
     return undefined;
   } catch (err) {
     if (err instanceof ToolError && err.code === "PERMISSION_DENIED") return err.message;
@@ -265,7 +340,15 @@ function checkRoles(tool: ToolSpec, args: { context?: string }, sessions: Sessio
   }
 }
 
+const described = new WeakMap<ToolSpec, Tool>();
+
 function describe(tool: ToolSpec): Tool {
+  let d = described.get(tool);
+  if (!d) described.set(tool, d = describeOnce(tool));
+  return d;
+}
+
+function describeOnce(tool: ToolSpec): Tool {
   const { inputJson, outputJson } = toolSchemas(tool);
   return {
     name: tool.name,

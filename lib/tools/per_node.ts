@@ -24,8 +24,11 @@ export async function perNode<T extends Record<string, unknown>>(
 ): Promise<{ nodes: NodeEntry[] }> {
   const session = await ctx.session(args.context);
   const targets = targetNodes(session.ctx, args.nodes);
+  let done = 0;
+  // Progress per node (sent only when the client asked for it): over HTTP it streams as SSE.
+  const settled = (node: string) => void ctx.progress(++done, targets.length, `${node} done`);
   const [outcomes] = await Promise.all([
-    fanOut(targets, ctx.config.fanOutConcurrency, (node) => fn(session, node)),
+    fanOut(targets, ctx.config.fanOutConcurrency, (node) => fn(session, node).finally(() => settled(node))),
     learnHostnames(session, targets, ctx.signal, Math.min(HOSTNAME_TIMEOUT_MS, ctx.config.callTimeoutMs)),
   ]);
   return {
