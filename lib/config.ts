@@ -3,6 +3,7 @@
  * start-up into a frozen object. A bad value stops the server with a message
  * naming the variable; a bad talosconfig does not (tools report it instead).
  */
+import { parseAllowedPaths } from "./guards/paths.ts";
 
 export interface Config {
   /** Register no mutating tool at all. */
@@ -66,12 +67,21 @@ function list(env: Env, name: string): string[] {
   return (env[name] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+/** Path prefixes, normalised like the paths they are compared with. */
+function allowedPaths(env: Env): string[] {
+  try {
+    return parseAllowedPaths(list(env, "TALOS_MCP_ALLOWED_PATHS"));
+  } catch (err) {
+    throw new ConfigError(`TALOS_MCP_ALLOWED_PATHS: ${(err as Error).message}`);
+  }
+}
+
 /** Parses the environment; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   return Object.freeze({
     readOnly: bool(env, "TALOS_MCP_READ_ONLY", false),
     maxOutputBytes: bytes(env, "TALOS_MCP_MAX_OUTPUT", 64 * 1024, 1024, 16 << 20),
-    allowedPaths: list(env, "TALOS_MCP_ALLOWED_PATHS"),
+    allowedPaths: allowedPaths(env),
     showSecrets: bool(env, "TALOS_MCP_SHOW_SECRETS", false),
     skipVersionCheck: bool(env, "TALOS_MCP_SKIP_VERSION_CHECK", false),
     callTimeoutMs: int(env, "TALOS_MCP_TIMEOUT_MS", 15_000, 100, 600_000),

@@ -15,7 +15,9 @@ import * as v from "valibot";
 import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
 import { type CallResult, errorResult, okResult } from "./format.ts";
+import { checkPath, PathError } from "./guards/paths.ts";
 import { log, setMcpSink } from "./log.ts";
+import { maskValue } from "./secrets.ts";
 import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
 import { toolSchemas } from "./tools/schema.ts";
@@ -69,6 +71,8 @@ export function createServer(
     }
     const parsed = v.safeParse(toolSchemas(tool).input, req.params.arguments ?? {});
     if (!parsed.success) return errorResult(describeIssues(tool, parsed.issues));
+    const refused = guardPaths(tool, parsed.output as Record<string, unknown>, config.allowedPaths);
+    if (refused) return errorResult(refused);
 
     const progressToken = extra._meta?.progressToken;
     const ctx: ToolContext = {
@@ -85,7 +89,8 @@ export function createServer(
     };
     try {
       const value = await tool.run(parsed.output as never, ctx);
-      return okResult(value, config.maxOutputBytes);
+      // Defence in depth: whatever a tool returns passes the masker (tools also mask what they know best).
+      return okResult(config.showSecrets ? value : maskValue(value), config.maxOutputBytes);
     } catch (err) {
       if (err instanceof ToolError) return errorResult(err.message);
       log("error", `${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`);
@@ -118,6 +123,23 @@ function describe(tool: ToolSpec): Tool {
     outputSchema: outputJson as Tool["outputSchema"],
     annotations: { title: tool.title, ...tool.annotations },
   };
+}
+
+/**
+ * The path allowlist, before any RPC: each argument the tool declares as a
+ * path is normalised in place, or the call is refused with the reason.
+ */
+function guardPaths(tool: ToolSpec, args: Record<string, unknown>, allowed: readonly string[]): string | undefined {
+  for (const key of tool.paths ?? []) {
+    if (args[key] === undefined) continue;
+    try {
+      args[key] = checkPath(String(args[key]), allowed);
+    } catch (err) {
+      if (err instanceof PathError) return `${tool.name} refused ${key}: ${err.message}`;
+      throw err;
+    }
+  }
+  return undefined;
 }
 
 /** Valibot issues as one line an agent can fix its call from. */

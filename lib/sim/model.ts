@@ -54,6 +54,8 @@ export interface SimNode {
   faults: Faults;
   /** Files added by tests or scenarios, on top of the defaults in fs.ts. */
   extraFiles?: Map<string, import("./fs.ts").SimFile>;
+  /** Logs added by tests or benchmarks (service id or CRI container id), on top of lib/sim/logs.ts. */
+  extraLogs?: Map<string, import("./logs.ts").SimLog>;
 }
 
 export interface ClusterSpec {

@@ -7,9 +7,13 @@ import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import { packageDefinition } from "../talos/protos.ts";
 import { mayCall } from "../talos/rbac.ts";
+import { containerHandlers } from "./handlers/containers.ts";
 import { cosiHandlers } from "./handlers/cosi.ts";
 import { etcdHandlers } from "./handlers/etcd.ts";
+import { eventHandlers } from "./handlers/events.ts";
 import { fileHandlers } from "./handlers/files.ts";
+import { healthHandlers } from "./handlers/health.ts";
+import { logHandlers } from "./handlers/logs.ts";
 import { machineHandlers } from "./handlers/machine.ts";
 import { Code, type HandlerTable, type SimCall, SimError, sleep } from "./handlers/types.ts";
 import type { SimCluster, SimNode } from "./model.ts";
@@ -29,7 +33,16 @@ export interface RecordedCall {
 }
 
 /** Every simulated RPC, by domain. Add a table here for each new domain. */
-const TABLES: HandlerTable[] = [machineHandlers, cosiHandlers, etcdHandlers, fileHandlers];
+const TABLES: HandlerTable[] = [
+  machineHandlers,
+  cosiHandlers,
+  etcdHandlers,
+  fileHandlers,
+  containerHandlers,
+  logHandlers,
+  eventHandlers,
+  healthHandlers,
+];
 
 /** Handler tables added by later modules (logs, files, etcd, ...). */
 export function registerHandlers(table: HandlerTable): void {

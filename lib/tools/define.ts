@@ -38,6 +38,8 @@ export interface ToolSpec<E extends Entries = Entries> {
   output: Entries;
   /** Mutating tools that need `confirm: true` (and human consent where the client can ask). */
   confirm?: boolean;
+  /** Arguments that are remote file paths: normalised and checked against TALOS_MCP_ALLOWED_PATHS before `run`. */
+  paths?: readonly string[];
   run(args: Args<E>, ctx: ToolContext): Promise<Record<string, unknown>>;
 }
 
