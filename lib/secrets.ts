@@ -22,6 +22,8 @@ const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 /** `key=value` style secrets in log lines and command lines. */
 const INLINE =
   /\b([A-Za-z_-]*(?:token|secret|password|passwd|api[_-]?key|access[_-]?key))(\s*[=:]\s*)("?)(?!<masked)([^\s"',;]{4,})\3/gi;
+/** `--client-secret value`: a secret-named command-line flag followed by its value after a space. */
+const FLAG_SPACE = /(\s--?[A-Za-z0-9_-]*(?:token|secret|password|passwd|api-?key))(\s+)(?!<masked|-)([^\s"',;]{4,})/gi;
 /** HTTP credentials in log lines: `Authorization: Bearer …`, `Basic …`. */
 const HTTP_AUTH = /\b(Bearer|Basic)(\s+)(?!<masked)[A-Za-z0-9._~+/=-]{8,}/g;
 /** Credentials in URLs: scheme://user:password@host. */
@@ -42,7 +44,8 @@ export function maskText(s: string): string {
       .replace(BOOTSTRAP_TOKEN, masked("token"))
       .replace(HTTP_AUTH, (_m, scheme, sp) => `${scheme}${sp}${masked("credential")}`)
       .replace(URL_CREDENTIALS, (_m, head) => `${head}:${masked("password")}@`)
-      .replace(INLINE, (_m, k, sep, q) => `${k}${sep}${q}${masked("secret")}${q}`),
+      .replace(INLINE, (_m, k, sep, q) => `${k}${sep}${q}${masked("secret")}${q}`)
+      .replace(FLAG_SPACE, (_m, flag, sp) => `${flag}${sp}${masked("secret")}`),
   );
 }
 

@@ -30,6 +30,8 @@ export interface RecordedCall {
   roles: string[];
   request: unknown;
   at: number;
+  /** Stream calls: messages the handler sent (tests check that bounded reads stop the stream). */
+  sent?: number;
 }
 
 /** Every simulated RPC, by domain. Add a table here for each new domain. */
@@ -192,6 +194,7 @@ export class SimEndpoint {
           });
         }
       };
+      let record: RecordedCall | undefined;
       const run = async (name: string | undefined, roles: string[], tag?: string) => {
         const ctx = await this.prepare(path, name, roles, abort.signal);
         let sent = 0;
@@ -199,12 +202,14 @@ export class SimEndpoint {
         await handler!(ctx, call.request, async (msg) => {
           if (cut !== undefined && sent >= cut) throw new SimError(Code.UNAVAILABLE, "stream cut (simulated fault)");
           sent++;
+          if (record) record.sent = (record.sent ?? 0) + 1;
           await write(tag ? { ...(msg as object), metadata: { hostname: tag } } : msg);
         });
       };
       try {
         const roles = rolesOf(call);
         const route = this.route(path, call.metadata, roles, call.request);
+        record = this.calls[this.calls.length - 1]; // route() just recorded this call
         if (!handler) throw new SimError(Code.UNIMPLEMENTED, `unknown method ${path}`);
         if ("one" in route) {
           await run(route.one.ip === this.self.ip ? undefined : route.one.ip, roles);
