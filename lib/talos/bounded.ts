@@ -3,6 +3,7 @@
  * N bytes, or the last N (matching) lines in a ring buffer. Memory never grows
  * with the stream; returning early from the loop cancels the gRPC call.
  */
+import { StringDecoder } from "node:string_decoder";
 
 /** One frame of a byte stream (Logs, Dmesg, Read, ...). */
 export interface DataChunk {
@@ -20,8 +21,10 @@ export async function readBytes(stream: AsyncIterable<DataChunk>, max: number): 
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of stream) {
-    const b = chunk.bytes;
-    if (!b?.length) continue;
+    if (!chunk.bytes?.length) continue;
+    const b = Buffer.isBuffer(chunk.bytes)
+      ? chunk.bytes
+      : Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.length);
     const room = max - size;
     if (b.length > room) {
       if (room > 0) parts.push(Buffer.from(b.subarray(0, room)));
@@ -38,7 +41,7 @@ export interface TailOptions {
   lines: number;
   /** Only lines matching this are kept; applied before the tail is cut. */
   grep?: RegExp;
-  /** Longer lines are cut to this many bytes (a log line without newline must not grow forever). */
+  /** Longer lines are cut to this many characters (a log line without newline must not grow forever). */
   maxLineBytes?: number;
   /** Each frame is one whole record (Dmesg) rather than a slice of a byte stream (Logs). */
   framePerLine?: boolean;
@@ -58,65 +61,79 @@ export interface Tail {
 
 const CUT = "…[line cut]";
 
+/** Growth of the process' RSS while scanning a stream that triggers a collection. */
+const GC_BUDGET = 8 << 20;
+
+/**
+ * Scanning a long stream (a 200 MiB log through grep) makes garbage (gRPC
+ * frames, decoded messages, line strings) faster than the runtime's own GC
+ * schedule collects it: RSS climbs ~50 MiB although almost nothing is kept.
+ * Checked every 256 chunks (cheap), a full collection once RSS grew by
+ * GC_BUDGET keeps the peak near what is actually held.
+ */
+function gcGuard(): () => void {
+  const gc = (globalThis as { Bun?: { gc(sync: boolean): void } }).Bun?.gc;
+  if (!gc) return () => {};
+  let floor = process.memoryUsage.rss();
+  let n = 0;
+  return () => {
+    if (++n % 256 !== 0 || process.memoryUsage.rss() - floor < GC_BUDGET) return;
+    gc(true);
+    floor = process.memoryUsage.rss();
+  };
+}
+
 /**
  * The last `lines` lines of a byte stream, split on `\n` across chunk
- * boundaries. Holds at most `lines` lines of at most `maxLineBytes` each.
+ * boundaries. Holds at most `lines` lines of at most `maxLineBytes` characters
+ * each. Each chunk is decoded once and lines are slices of it: a 200 MiB log
+ * makes millions of lines, and per-line buffers would be most of the garbage.
  */
 export async function tailLines(stream: AsyncIterable<DataChunk>, opts: TailOptions): Promise<Tail> {
   const max = opts.maxLineBytes ?? 2048;
   const ring: string[] = new Array(opts.lines);
   let next = 0;
   const out: Tail = { lines: [], scanned: 0, matched: 0, cutLines: 0 };
-  let pending: Buffer[] = [];
-  let pendingSize = 0;
+  const decoder = new StringDecoder("utf8"); // keeps a multi-byte character split across chunks whole
+  let pending = "";
   let overflow = false;
+  const collect = gcGuard();
 
-  const finish = () => {
-    const buf = Buffer.concat(pending, Math.min(pendingSize, max));
-    pending = [];
-    pendingSize = 0;
-    // A cut may split a multi-byte character; the decoder's replacement char marks it.
-    let line = buf.toString("utf8");
-    if (line.endsWith("\r")) line = line.slice(0, -1);
-    out.scanned++;
-    if (overflow) out.cutLines++;
-    if (opts.grep && !opts.grep.test(line)) {
-      overflow = false;
-      return;
-    }
-    if (overflow) line += CUT;
-    overflow = false;
-    out.matched++;
-    if (opts.lines > 0) {
-      ring[next % opts.lines] = line;
-      next++;
-    }
-  };
-  const add = (b: Uint8Array) => {
-    const room = max - pendingSize;
-    if (b.length > room) {
+  const add = (s: string) => {
+    if (pending.length + s.length > max) {
       overflow = true;
-      if (room > 0) pending.push(Buffer.from(b.subarray(0, room)));
-      pendingSize = max;
-    } else {
-      pending.push(Buffer.from(b));
-      pendingSize += b.length;
-    }
+      pending += s.slice(0, Math.max(0, max - pending.length));
+    } else pending += s;
+  };
+  const finish = () => {
+    let line = pending.endsWith("\r") ? pending.slice(0, -1) : pending;
+    const cut = overflow;
+    pending = "";
+    overflow = false;
+    out.scanned++;
+    if (cut) out.cutLines++;
+    if (opts.grep && !opts.grep.test(line)) return;
+    if (cut) line += CUT;
+    out.matched++;
+    if (opts.lines > 0) ring[next++ % opts.lines] = line;
   };
 
   for await (const chunk of stream) {
-    const b = chunk.bytes;
-    if (!b?.length) continue;
+    if (!chunk.bytes?.length) continue;
+    collect();
+    const text = decoder.write(chunk.bytes as Buffer);
     let start = 0;
-    for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, start)) {
-      add(b.subarray(start, i));
+    for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", start)) {
+      add(text.slice(start, i));
       finish();
       start = i + 1;
     }
-    if (start < b.length) add(b.subarray(start));
-    if (opts.framePerLine && pendingSize > 0) finish();
+    if (start < text.length) add(text.slice(start));
+    if (opts.framePerLine && (pending || overflow)) finish();
   }
-  if (pendingSize > 0 || overflow) finish();
+  const rest = decoder.end();
+  if (rest) add(rest);
+  if (pending || overflow) finish();
 
   const kept = Math.min(next, opts.lines);
   for (let i = next - kept; i < next; i++) {

@@ -147,8 +147,8 @@ async function statSize(s: TalosSession, node: string, path: string, signal: Abo
 export const readFileTool = defineTool({
   name: "talos_read_file",
   title: "Files: read",
-  description: "Content of a file on each node (text, or base64 for binary), up to max_bytes; says " +
-    "truncated and the total size when cut. Needs os:admin; secrets are masked; allowlist may apply.",
+  description: "Content of a file on each node (text, or base64 for binary), up to max_bytes and the output " +
+    "cap; says truncated and the total size when cut. Needs os:admin; secrets masked; allowlist may apply.",
   annotations: READ_ONLY,
   paths: ["path"],
   input: {
@@ -170,12 +170,14 @@ export const readFileTool = defineTool({
   run: async (args, ctx) => {
     let cut = 0;
     const mask = !ctx.config.showSecrets;
+    // Bytes beyond the output cap would only be cut again after costing memory: never read them.
+    const limit = Math.min(args.max_bytes, ctx.config.maxOutputBytes);
     const result = await perNode(ctx, args, async (s, node) => {
       const [stat, read] = await Promise.all([
         statSize(s, node, args.path, ctx.signal),
         readBytes(
           s.client.stream("machine.MachineService", "Read", { path: args.path }, { node, signal: ctx.signal }),
-          args.max_bytes,
+          limit,
         ).catch((err: unknown) => err as Error),
       ]);
       if (read instanceof Error) {
@@ -205,8 +207,10 @@ export const readFileTool = defineTool({
       ? {
         ...result,
         truncated: {
-          tool_limit: `content cut at max_bytes=${args.max_bytes} on ${cut} node(s) (see size per node)`,
-          ask: `raise max_bytes (up to ${MAX_READ})`,
+          tool_limit: `content cut at ${limit} bytes on ${cut} node(s) (see size per node)`,
+          ask: limit < args.max_bytes
+            ? `the output cap (TALOS_MCP_MAX_OUTPUT=${ctx.config.maxOutputBytes}) bounds a read; raise it to read more`
+            : `raise max_bytes (up to ${MAX_READ})`,
         },
       }
       : result;

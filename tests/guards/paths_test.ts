@@ -111,7 +111,8 @@ describe("properties", () => {
         const resolved = resolveLikeKernel(raw);
         expect(accepted).toBe(resolved);
         expect(allowed.some((p) => resolved === p || resolved.startsWith(p + "/"))).toBe(true);
-        expect(accepted).not.toMatch(/\u0000|%[0-9a-f]{2}|\/\/|\/\.\.?(\/|$)/i);
+        expect(accepted.includes("\u0000")).toBe(false);
+        expect(accepted).not.toMatch(/%[0-9a-f]{2}|\/\/|\/\.\.?(\/|$)/i);
       }),
       { numRuns: 5000 },
     );
