@@ -213,6 +213,9 @@ describe("talos_health", () => {
     expect(hc).toHaveLength(1);
     expect(hc[0].node).toEqual(["10.5.0.2"]);
     expect((hc[0].request as any).wait_timeout).toEqual({ seconds: "5", nanos: 0 });
+    // The MCP SDK client handles a response before notifications read in the same chunk, so the last
+    // few may be dropped on its side; the early ones arrive.
+    expect(progress).toContain("waiting for etcd to be healthy: OK");
     expect(progress).toContain("waiting for kubelet to be healthy: OK");
   });
 
@@ -227,6 +230,13 @@ describe("talos_health", () => {
     } finally {
       kubelet.healthy = true;
     }
+  });
+
+  test("a control-plane node down fails the etcd check, from another control plane", async () => {
+    const v = ok(await withDown(2, () => h.call("talos_health", { wait_timeout: "1s" })));
+    expect(v.healthy).toBe(false);
+    expect(v.checks[0]).toEqual({ check: "etcd to be healthy", result: expect.stringContaining("10.5.0.4") });
+    expect(v.checks).toHaveLength(1); // the check stops at the first failure, as Talos' does
   });
 
   test("a reader certificate fails the Kubernetes checks and is told to use an admin context", async () => {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
+import { ConfigError, loadConfig } from "../../lib/config.ts";
 import { checkPath, isUnder, normalisePath, parseAllowedPaths, PathError } from "../../lib/guards/paths.ts";
 
 const ALLOWED = ["/etc", "/proc"];
@@ -62,6 +63,14 @@ describe("the allowlist", () => {
     expect(parseAllowedPaths(["/etc/", "/etc", "/proc"])).toEqual(["/etc", "/proc"]);
     expect(() => parseAllowedPaths(["etc"])).toThrow(/relative/);
     expect(() => parseAllowedPaths(["/etc/../"])).toThrow(/\.\./);
+  });
+
+  test("a bad TALOS_MCP_ALLOWED_PATHS stops the server at start, naming the variable", () => {
+    expect(loadConfig({ TALOS_MCP_ALLOWED_PATHS: " /etc/ , /proc" }).allowedPaths).toEqual(["/etc", "/proc"]);
+    expect(() => loadConfig({ TALOS_MCP_ALLOWED_PATHS: "/etc,var/log" })).toThrow(ConfigError);
+    expect(() => loadConfig({ TALOS_MCP_ALLOWED_PATHS: "/etc,var/log" })).toThrow(
+      /TALOS_MCP_ALLOWED_PATHS: .*relative/,
+    );
   });
 });
 

@@ -9,6 +9,9 @@ import type { SimCluster, SimNode } from "../model.ts";
 import { etcdHealthy } from "./etcd.ts";
 import { Code, type HandlerTable, SimError, sleep } from "./types.ts";
 
+/** How long one passing check takes. */
+const CHECK_MS = 15;
+
 type Check = [string, (nodes: SimNode[], cluster: SimCluster, admin: boolean) => string | undefined];
 
 const serviceDown = (nodes: SimNode[], id: string) => {
@@ -73,6 +76,7 @@ export const healthHandlers: HandlerTable = {
       const admin = roles.includes(ROLE.admin);
       for (const [name, check] of CHECKS) {
         await send({ message: `waiting for ${name}: ...` });
+        await sleep(CHECK_MS, signal); // a real check takes a moment; progress arrives spread out
         const error = wait > 0 ? check(nodes, cluster, admin) : "context deadline exceeded";
         if (!error) {
           await send({ message: `waiting for ${name}: OK` });
