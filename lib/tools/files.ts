@@ -79,9 +79,10 @@ export const listFilesTool = defineTool({
         recursion_depth: depth,
       }, { node, signal: ctx.signal });
       for await (const f of stream) {
-        // Lexically below an allowed root already; the filter keeps a resolved symlinked root honest too.
+        // Lexically below an allowed root already; a symlinked root is resolved by Talos, so check where it went.
         const full = f.name || args.path;
-        if (allowed.length && f.relative_name !== "." && !allowed.some((p) => isUnder(full, p))) continue;
+        if (f.relative_name === ".") assertResolvedAllowed(args.path, full, node, allowed);
+        else if (allowed.length && !allowed.some((p) => isUnder(full, p))) continue;
         if (entries.length >= MAX_ENTRIES) {
           more = true;
           break; // cancels the stream
@@ -127,8 +128,8 @@ function isBinary(data: Buffer, cut: boolean): boolean {
   return control > Math.min(body.length, 8192) / 10;
 }
 
-/** The file's size from List (Read does not say), or undefined when unknown. */
-async function statSize(s: TalosSession, node: string, path: string, signal: AbortSignal) {
+/** What List says about the path itself: size (Read does not say), type, and where it resolves to. */
+async function stat(s: TalosSession, node: string, path: string, signal: AbortSignal) {
   try {
     for await (
       const f of s.client.stream<FileInfo>("machine.MachineService", "List", { root: path, recurse: false }, {
@@ -136,12 +137,23 @@ async function statSize(s: TalosSession, node: string, path: string, signal: Abo
         signal,
       })
     ) {
-      return { size: Number(f.size), dir: f.is_dir }; // the root comes first; returning cancels the rest
+      // The root comes first, symlinks resolved (§5.7); returning cancels the rest.
+      return { size: Number(f.size), dir: f.is_dir, resolved: f.name || path };
     }
-  } catch {
-    // Best effort: Read reports what is wrong with the path.
+    return new ToolError(`List ${path} on node ${node} returned nothing`, "NOT_FOUND");
+  } catch (err) {
+    return err as Error;
   }
-  return undefined;
+}
+
+/** With an allowlist, a path that resolves (through a symlink) outside it is refused. */
+function assertResolvedAllowed(path: string, resolved: string, node: string, allowed: readonly string[]) {
+  if (!allowed.length || allowed.some((p) => isUnder(resolved, p))) return;
+  throw new ToolError(
+    `${path} on node ${node} resolves to ${resolved}, outside the allowed paths (TALOS_MCP_ALLOWED_PATHS: ` +
+      `${allowed.join(", ")}).`,
+    "DENIED",
+  );
 }
 
 export const readFileTool = defineTool({
@@ -173,15 +185,21 @@ export const readFileTool = defineTool({
     // Bytes beyond the output cap would only be cut again after costing memory: never read them.
     const limit = Math.min(args.max_bytes, ctx.config.maxOutputBytes);
     const result = await perNode(ctx, args, async (s, node) => {
-      const [stat, read] = await Promise.all([
-        statSize(s, node, args.path, ctx.signal),
-        readBytes(
-          s.client.stream("machine.MachineService", "Read", { path: args.path }, { node, signal: ctx.signal }),
-          limit,
-        ).catch((err: unknown) => err as Error),
-      ]);
+      const allowed = ctx.config.allowedPaths;
+      const info = stat(s, node, args.path, ctx.signal);
+      if (allowed.length) {
+        // Checked before reading: a symlink inside an allowed prefix may point anywhere.
+        const st = await info;
+        if (st instanceof Error) throw st;
+        assertResolvedAllowed(args.path, st.resolved, node, allowed);
+      }
+      const read = await readBytes(
+        s.client.stream("machine.MachineService", "Read", { path: args.path }, { node, signal: ctx.signal }),
+        limit,
+      ).catch((err: unknown) => err as Error);
+      const st = await info;
       if (read instanceof Error) {
-        if (stat?.dir) {
+        if (!(st instanceof Error) && st.dir) {
           throw new ToolError(
             `${args.path} on node ${node} is a directory; list it with talos_list_files.`,
             "INVALID_ARGUMENT",
@@ -192,7 +210,8 @@ export const readFileTool = defineTool({
       const { data, truncated } = read;
       if (truncated) cut++;
       // /proc files report size 0: the total is then what we saw.
-      const size = stat?.size && stat.size >= data.length ? stat.size : data.length;
+      const known = st instanceof Error ? 0 : st.size;
+      const size = known >= data.length ? known : data.length;
       const base = { size, bytes: data.length, ...(truncated ? { truncated: true } : {}) };
       if (isBinary(data, truncated) && !/^\/proc\/(\d+|self)\/environ$/.test(args.path)) {
         if (mask && isSecretPath(args.path)) {

@@ -394,6 +394,22 @@ describe("TALOS_MCP_ALLOWED_PATHS", () => {
       await g.close();
     }
   });
+
+  test("a symlink inside a prefix that resolves outside it is refused before Read", async () => {
+    const g = await spawnHarness({ simInstance: h.sim, env: { TALOS_MCP_ALLOWED_PATHS: "/etc,/var" } });
+    try {
+      const calls = since();
+      const r = ok(await g.call("talos_read_file", { path: "/etc/localtime", nodes: ["10.5.0.2"] }));
+      expect(entry(r, "10.5.0.2")).toMatchObject({ code: "DENIED" });
+      expect(entry(r, "10.5.0.2").error).toContain("resolves to /usr/share/zoneinfo/UTC");
+      const l = ok(await g.call("talos_list_files", { path: "/var/run", nodes: ["10.5.0.2"] }));
+      expect(entry(l, "10.5.0.2").error).toContain("resolves to /run");
+      expect(calls("Read")).toHaveLength(0);
+      expect(calls("List")).toHaveLength(2); // the List that found out where each path goes
+    } finally {
+      await g.close();
+    }
+  });
 });
 
 describe("TALOS_MCP_SHOW_SECRETS=true", () => {
