@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { bigLog } from "../../lib/sim/logs.ts";
 import { entry, type Harness, ok, spawnHarness, text } from "../harness.ts";
 
 let h: Harness;
@@ -101,6 +102,26 @@ describe("talos_logs", () => {
     expect((calls("Logs")[0].request as any).tail_lines).toBe(-1);
   });
 
+  test("a grep that outlasts the deadline returns what it scanned, marked incomplete", async () => {
+    const node = h.sim.cluster.nodes[0];
+    node.extraLogs = new Map([["bigapp", bigLog(200 << 20)]]);
+    const g = await spawnHarness({ simInstance: h.sim, env: { TALOS_MCP_TIMEOUT_MS: "1000" } });
+    try {
+      const r = ok(
+        await g.call("talos_logs", { service_name: "bigapp", nodes: ["10.5.0.2"], grep: "batch", tail_lines: 2 }),
+      );
+      const e = entry(r, "10.5.0.2");
+      expect(e.incomplete).toBe(true);
+      expect(e.lines).toHaveLength(2);
+      expect(e.scanned).toBeGreaterThan(0);
+      expect(e.scanned).toBeLessThan(bigLog(200 << 20).count);
+      expect(r.truncated.ask).toContain("TALOS_MCP_TIMEOUT_MS");
+    } finally {
+      node.extraLogs = undefined;
+      await g.close();
+    }
+  });
+
   test("a Kubernetes container log with namespace=k8s.io (CRI lines)", async () => {
     const calls = since();
     const id = "kube-system/kube-apiserver-sim-cp-1:kube-apiserver";
@@ -147,13 +168,17 @@ describe("talos_events", () => {
     "stops after the replay of an endless stream, one line per event, no empty hello",
     async () => {
       const calls = since();
-      const r = ok(await h.call("talos_events", { nodes: ["10.5.0.2", "10.5.0.5"], tail_count: 3 }));
+      const r = ok(
+        await withDown(1, () => h.call("talos_events", { nodes: ["10.5.0.2", "10.5.0.3", "10.5.0.5"], tail_count: 3 })),
+      );
+      expect(entry(r, "10.5.0.3").code).toBe("UNAVAILABLE");
+      expect(entry(r, "10.5.0.5").events).toHaveLength(3);
       const ev = entry(r, "10.5.0.2").events;
       expect(ev).toHaveLength(3);
       expect(ev[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ /);
       expect(ev.at(-1)).toContain("config validation error");
       expect(ev.join("\n")).toContain("machine running, ready");
-      expect(calls("Events").map((c) => (c.request as any).tail_events)).toEqual([3, 3]);
+      expect(calls("Events").map((c) => (c.request as any).tail_events)).toEqual([3, 3, 3]);
     },
     // The stream never ends and the deadline is 15s: returning well before it proves we cancel it ourselves.
     8_000,
