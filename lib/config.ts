@@ -4,6 +4,7 @@
  * naming the variable; a bad talosconfig does not (tools report it instead).
  */
 import { nodePolicy } from "./guards/nodes.ts";
+import { parseAllowedPaths } from "./guards/paths.ts";
 
 export interface Config {
   /** Register no mutating tool at all. */
@@ -82,12 +83,21 @@ function nodeList(env: Env, name: string): string[] {
   return entries;
 }
 
+/** Path prefixes, normalised like the paths they are compared with. */
+function allowedPaths(env: Env): string[] {
+  try {
+    return parseAllowedPaths(list(env, "TALOS_MCP_ALLOWED_PATHS"));
+  } catch (err) {
+    throw new ConfigError(`TALOS_MCP_ALLOWED_PATHS: ${(err as Error).message}`);
+  }
+}
+
 /** Parses the environment; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   return Object.freeze({
     readOnly: bool(env, "TALOS_MCP_READ_ONLY", false),
     maxOutputBytes: bytes(env, "TALOS_MCP_MAX_OUTPUT", 64 * 1024, 1024, 16 << 20),
-    allowedPaths: list(env, "TALOS_MCP_ALLOWED_PATHS"),
+    allowedPaths: allowedPaths(env),
     showSecrets: bool(env, "TALOS_MCP_SHOW_SECRETS", false),
     skipVersionCheck: bool(env, "TALOS_MCP_SKIP_VERSION_CHECK", false),
     callTimeoutMs: int(env, "TALOS_MCP_TIMEOUT_MS", 15_000, 100, 600_000),

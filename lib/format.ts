@@ -66,7 +66,10 @@ export function fitToCap(value: Record<string, unknown>, maxBytes: number): Reco
     const size = bytes(JSON.stringify(value));
     if (size <= budget) break;
     const arr = largest(value, "array");
-    if (arr) {
+    // One string carrying most of a list's weight (a file's content in a one-node result) is cut
+    // itself, rather than dropping the whole entry that holds it.
+    const str = arr && largest(value, "string");
+    if (arr && !(str && str.size * 2 >= arr.size)) {
       const list = (arr.holder as Record<string | number, unknown[]>)[arr.key];
       const over = size - budget;
       const perItem = arr.size / list.length;
@@ -76,12 +79,15 @@ export function fitToCap(value: Record<string, unknown>, maxBytes: number): Reco
       dropped[key] = (dropped[key] ?? 0) + drop;
       continue;
     }
-    const str = largest(value, "string");
-    if (!str) break;
-    const s = (str.holder as Record<string | number, string>)[str.key];
-    const keep = Math.max(0, s.length - (size - budget) - 32);
-    (str.holder as Record<string | number, string>)[str.key] = s.slice(0, keep) + "…[cut]";
-    dropped[`${str.path} (characters)`] = s.length - keep;
+    const cut = str ?? largest(value, "string");
+    if (!cut) break;
+    const s = (cut.holder as Record<string | number, string>)[cut.key];
+    // Escaping makes JSON bytes and characters differ: keep the share of characters that fits.
+    const fits = Math.max(0, cut.size - (size - budget) - 32);
+    const keep = Math.floor((s.length * fits) / cut.size);
+    (cut.holder as Record<string | number, string>)[cut.key] = s.slice(0, keep) + "…[cut]";
+    const key = `${cut.path.replace(/\[\d+\]/g, "[]")} (characters)`;
+    dropped[key] = (dropped[key] ?? 0) + s.length - keep;
   }
   return Object.keys(dropped).length ? dropped : undefined;
 }

@@ -20,7 +20,14 @@ const BOOTSTRAP_TOKEN = /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/g;
 /** JSON Web Tokens (service account tokens in logs). */
 const JWT = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 /** `key=value` style secrets in log lines and command lines. */
-const INLINE = /\b([A-Za-z_-]*(?:token|secret|password|passwd))(\s*[=:]\s*)("?)([^\s"',;]{4,})\3/gi;
+const INLINE =
+  /\b([A-Za-z_-]*(?:token|secret|password|passwd|api[_-]?key|access[_-]?key))(\s*[=:]\s*)("?)(?!<masked)([^\s"',;]{4,})\3/gi;
+/** `--client-secret value`: a secret-named command-line flag followed by its value after a space. */
+const FLAG_SPACE = /(\s--?[A-Za-z0-9_-]*(?:token|secret|password|passwd|api-?key))(\s+)(?!<masked|-)([^\s"',;]{4,})/gi;
+/** HTTP credentials in log lines: `Authorization: Bearer …`, `Basic …`. */
+const HTTP_AUTH = /\b(Bearer|Basic)(\s+)(?!<masked)[A-Za-z0-9._~+/=-]{8,}/g;
+/** Credentials in URLs: scheme://user:password@host. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+):(?!<masked)[^\s@/]+@/gi;
 
 function maskBase64Pem(s: string): string {
   return s.replace(B64_PEM, (b64) => {
@@ -35,7 +42,10 @@ export function maskText(s: string): string {
     s.replace(PEM_PRIVATE, masked("private key"))
       .replace(JWT, masked("token"))
       .replace(BOOTSTRAP_TOKEN, masked("token"))
-      .replace(INLINE, (_m, k, sep, q) => `${k}${sep}${q}${masked("secret")}${q}`),
+      .replace(HTTP_AUTH, (_m, scheme, sp) => `${scheme}${sp}${masked("credential")}`)
+      .replace(URL_CREDENTIALS, (_m, head) => `${head}:${masked("password")}@`)
+      .replace(INLINE, (_m, k, sep, q) => `${k}${sep}${q}${masked("secret")}${q}`)
+      .replace(FLAG_SPACE, (_m, flag, sp) => `${flag}${sp}${masked("secret")}`),
   );
 }
 
@@ -56,4 +66,44 @@ function walk(v: unknown, key: string): unknown {
     return out;
   }
   return v;
+}
+
+/**
+ * Directories whose files hold key material on a Talos node: Talos' own PKI
+ * and service secrets, kubelet and Kubernetes keys, and etcd's data (every
+ * Kubernetes Secret). Only certificates (public) are shown from them.
+ */
+export const SECRET_DIRS: readonly string[] = [
+  "/system/secrets",
+  "/var/lib/kubelet/pki",
+  "/etc/kubernetes/pki",
+  "/var/lib/etcd",
+  "/system/state",
+];
+
+/** File names that hold private keys wherever they live. */
+const SECRET_FILE = /(\.key|-key\.pem|_key|\.p12|\.pfx|\.jks)$/i;
+const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g;
+
+/** Whether a node path is one whose content is key material (by location or name). */
+export function isSecretPath(path: string): boolean {
+  return SECRET_DIRS.some((d) => path === d || path.startsWith(d + "/")) || SECRET_FILE.test(path) ||
+    /^\/proc\/(\d+|self)\/environ$/.test(path);
+}
+
+/**
+ * Masks the text content of the node file at `path`: free-text masking for
+ * every file; for secret paths only certificate blocks survive (a kubelet
+ * `*-current.pem` holds certificate and key together), and a process
+ * environment keeps its variable names but not their values.
+ */
+export function maskFile(path: string, content: string): string {
+  if (/^\/proc\/(\d+|self)\/environ$/.test(path)) {
+    return content.split("\0").map((kv) => kv.replace(/=.*$/s, `=${masked("value")}`)).join("\0");
+  }
+  if (!isSecretPath(path)) return maskText(content);
+  const certs = content.match(CERT_BLOCK) ?? [];
+  const rest = content.replace(CERT_BLOCK, "").trim();
+  if (!rest) return content;
+  return [...certs, masked(`${path} (secret material; TALOS_MCP_SHOW_SECRETS=true shows it)`)].join("");
 }

@@ -32,6 +32,8 @@ import { targetNodes } from "./talos/session.ts";
 import { registerCompletion } from "./completion.ts";
 import { registerPrompts } from "./prompts.ts";
 import { registerResources } from "./resources.ts";
+import { checkPath, PathError } from "./guards/paths.ts";
+import { maskValue } from "./secrets.ts";
 import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
 import { toolSchemas } from "./tools/schema.ts";
@@ -141,7 +143,8 @@ export function createServer(
       const running = tool.run(call.args as never, ctx);
       const value = await (deadline ? deadline.race(running, name) : running);
       if (mutating) writeAudit(config, tool, raw, outcomeOf(value));
-      return okResult(value, config.maxOutputBytes);
+      // Defence in depth: whatever a tool returns passes the masker (tools also mask what they know best).
+      return okResult(config.showSecrets ? value : maskValue(value), config.maxOutputBytes);
     } catch (err) {
       if (mutating) writeAudit(config, tool, raw, "error");
       if (err instanceof McpError) throw err;
@@ -250,13 +253,15 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["confirm", (c) => Promise.resolve(confirmRefusal(c.tool, c.raw))],
   // 2. Schema, then argument combinations the tool declares (e.g. Talos' service rules).
   ["arguments", (c) => Promise.resolve(validateArgs(c))],
-  // 3. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
+  // 3. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/guards/paths.ts).
+  ["paths", (c) => Promise.resolve(guardPaths(c.tool, c.args, c.ctx.config.allowedPaths))],
+  // 4. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
   ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],
-  // 4. The human, when the client supports elicitation (no RPC before consent).
+  // 5. The human, when the client supports elicitation (no RPC before consent).
   ["human consent", humanConsent],
-  // 5. One minor version per upgrade step (Version RPC per node).
+  // 6. One minor version per upgrade step (Version RPC per node).
   ["upgrade path", upgradePath],
-  // 6. etcd keeps quorum (EtcdMemberList + EtcdStatus).
+  // 7. etcd keeps quorum (EtcdMemberList + EtcdStatus).
   ["etcd quorum", etcdQuorum],
 ];
 
@@ -358,6 +363,23 @@ function describeOnce(tool: ToolSpec): Tool {
     outputSchema: outputJson as Tool["outputSchema"],
     annotations: { title: tool.title, ...tool.annotations },
   };
+}
+
+/**
+ * The path allowlist, before any RPC: each argument the tool declares as a
+ * path is normalised in place, or the call is refused with the reason.
+ */
+function guardPaths(tool: ToolSpec, args: Record<string, unknown>, allowed: readonly string[]): string | undefined {
+  for (const key of tool.paths ?? []) {
+    if (args[key] === undefined) continue;
+    try {
+      args[key] = checkPath(String(args[key]), allowed);
+    } catch (err) {
+      if (err instanceof PathError) return `${tool.name} refused ${key}: ${err.message}`;
+      throw err;
+    }
+  }
+  return undefined;
 }
 
 /** Valibot issues as one line an agent can fix its call from. */

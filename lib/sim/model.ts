@@ -68,6 +68,8 @@ export interface SimNode {
   diagnostics?: Array<{ id: string; message: string; details: string[] }>;
   /** Images in the CRI containerd namespace, beyond the defaults (ImagePull adds here). */
   images?: string[];
+  /** Logs added by tests or benchmarks (service id or CRI container id), on top of lib/sim/logs.ts. */
+  extraLogs?: Map<string, import("./logs.ts").SimLog>;
 }
 
 /** Figures behind Memory, LoadAvg, SystemStat and Mounts. */

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import { packageDefinition } from "../talos/protos.ts";
 import { mayCall } from "../talos/rbac.ts";
+import { containerHandlers } from "./handlers/containers.ts";
 import { cosiHandlers } from "./handlers/cosi.ts";
 import { etcdHandlers } from "./handlers/etcd.ts";
 import { exportHandlers } from "./handlers/exports.ts";
@@ -16,6 +17,9 @@ import { watchHandlers } from "./handlers/watch.ts";
 import { fileHandlers } from "./handlers/files.ts";
 import { applyConfigHandlers } from "./handlers/apply_config.ts";
 import { lifecycleHandlers } from "./handlers/lifecycle.ts";
+import { eventHandlers } from "./handlers/events.ts";
+import { healthHandlers } from "./handlers/health.ts";
+import { logHandlers } from "./handlers/logs.ts";
 import { machineHandlers } from "./handlers/machine.ts";
 import { Code, type HandlerTable, type SimCall, SimError, sleep } from "./handlers/types.ts";
 import type { SimCluster, SimNode } from "./model.ts";
@@ -32,6 +36,8 @@ export interface RecordedCall {
   roles: string[];
   request: unknown;
   at: number;
+  /** Stream calls: messages the handler sent (tests check that bounded reads stop the stream). */
+  sent?: number;
 }
 
 /** Every simulated RPC, by domain. Add a table here for each new domain. */
@@ -46,6 +52,10 @@ const TABLES: HandlerTable[] = [
   imageHandlers,
   exportHandlers,
   watchHandlers,
+  containerHandlers,
+  logHandlers,
+  eventHandlers,
+  healthHandlers,
 ];
 
 /** Handler tables added by later modules (logs, files, etcd, ...). */
@@ -196,6 +206,7 @@ export class SimEndpoint {
           });
         }
       };
+      let record: RecordedCall | undefined;
       const run = async (name: string | undefined, roles: string[], tag?: string) => {
         const ctx = await this.prepare(path, name, roles, abort.signal);
         let sent = 0;
@@ -203,12 +214,14 @@ export class SimEndpoint {
         await handler!(ctx, call.request, async (msg) => {
           if (cut !== undefined && sent >= cut) throw new SimError(Code.UNAVAILABLE, "stream cut (simulated fault)");
           sent++;
+          if (record) record.sent = (record.sent ?? 0) + 1;
           await write(tag ? { ...(msg as object), metadata: { hostname: tag } } : msg);
         });
       };
       try {
         const roles = rolesOf(call);
         const route = this.route(path, call.metadata, roles, call.request);
+        record = this.calls[this.calls.length - 1]; // route() just recorded this call
         if (!handler) throw new SimError(Code.UNIMPLEMENTED, `unknown method ${path}`);
         if ("one" in route) {
           await run(route.one.ip === this.self.ip ? undefined : route.one.ip, roles);

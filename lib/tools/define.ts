@@ -66,6 +66,8 @@ export interface ToolSpec<E extends Entries = Entries> {
    * (lib/talos/rbac.ts). Absent: reader-level RPCs only; `[]`: no API call.
    */
   rpcs?: readonly string[];
+  /** Arguments that are remote file paths: normalised and checked against TALOS_MCP_ALLOWED_PATHS before `run`. */
+  paths?: readonly string[];
   run(args: Args<E>, ctx: ToolContext): Promise<Record<string, unknown>>;
 }
 

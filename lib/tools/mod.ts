@@ -1,9 +1,15 @@
 /** @module The one explicit list of tools; no import side effects. */
+import { containersTool, processesTool } from "./containers.ts";
 import type { ToolSpec } from "./define.ts";
 import { contextsTool } from "./contexts.ts";
 import { disksTool, mountsTool, statsTool } from "./diagnostics.ts";
+import { etcdTool } from "./etcd.ts";
+import { eventsTool } from "./events.ts";
 import { etcdSnapshotTool, kubeconfigTool } from "./exports.ts";
+import { listFilesTool, readFileTool } from "./files.ts";
+import { healthTool } from "./health.ts";
 import { imagePullTool, imagesTool } from "./images.ts";
+import { dmesgTool, logsTool } from "./logs.ts";
 import { netstatTool, networkTool } from "./network.ts";
 import { patchConfigTool } from "./patch_config.ts";
 import { rebootTool, rollbackTool } from "./reboot.ts";
@@ -21,8 +27,19 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   nodeSummaryTool,
   versionTool,
   servicesTool,
+  healthTool,
   resourceDefinitionsTool,
   getTool,
+  // Workloads and logs.
+  containersTool,
+  processesTool,
+  logsTool,
+  dmesgTool,
+  eventsTool,
+  etcdTool,
+  // Files on the node (TALOS_MCP_ALLOWED_PATHS applies).
+  listFilesTool,
+  readFileTool,
   // Diagnostics.
   statsTool,
   mountsTool,

@@ -31,6 +31,7 @@ describe("role-aware tools/list", () => {
     expect(admin.filter((n) => !operator.includes(n)).sort()).toEqual([
       "talos_kubeconfig",
       "talos_patch_config",
+      "talos_read_file",
       "talos_rollback",
       "talos_upgrade",
     ]);
@@ -39,6 +40,7 @@ describe("role-aware tools/list", () => {
       "talos_image_pull",
       "talos_kubeconfig",
       "talos_patch_config",
+      "talos_read_file",
       "talos_reboot",
       "talos_rollback",
       "talos_service_action",

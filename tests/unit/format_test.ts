@@ -34,3 +34,15 @@ describe("output cap", () => {
     expect(fitToCap({ a: [1, 2, 3] }, 4096)).toBeUndefined();
   });
 });
+
+describe("output cap: one big string", () => {
+  test("a file's content in a one-node result is cut, the node entry stays", () => {
+    const value = { nodes: [{ node: "a", size: 1 << 20, content: "x".repeat(1 << 20) }] };
+    const r = okResult(value, 8192);
+    expect(Buffer.byteLength(r.content[0].text)).toBeLessThanOrEqual(8192);
+    const n = (r.structuredContent!.nodes as any[])[0];
+    expect(n.node).toBe("a");
+    expect(n.content.endsWith("…[cut]")).toBe(true);
+    expect((r.structuredContent!.truncated as any).dropped["nodes[].content (characters)"]).toBeGreaterThan(0);
+  });
+});

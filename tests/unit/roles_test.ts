@@ -12,8 +12,9 @@ describe("role-aware tools", () => {
   });
 
   test.each([
-    [["os:operator"], ["talos_kubeconfig", "talos_upgrade", "talos_rollback", "talos_patch_config"]],
+    [["os:operator"], ["talos_read_file", "talos_kubeconfig", "talos_upgrade", "talos_rollback", "talos_patch_config"]],
     [["os:reader"], [
+      "talos_read_file",
       "talos_kubeconfig",
       "talos_etcd_snapshot",
       "talos_service_action",
@@ -24,6 +25,7 @@ describe("role-aware tools", () => {
       "talos_image_pull",
     ]],
     [["os:reader", "os:etcd:backup"], [
+      "talos_read_file",
       "talos_kubeconfig",
       "talos_service_action",
       "talos_reboot",

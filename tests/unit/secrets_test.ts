@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { maskText, maskValue } from "../../lib/secrets.ts";
+import { isSecretPath, maskFile, maskText, maskValue } from "../../lib/secrets.ts";
 
 const PEM_KEY = "-----BEGIN ED25519 PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIGl7\n-----END ED25519 PRIVATE KEY-----";
 const b64 = (s: string) => Buffer.from(s).toString("base64");
@@ -52,5 +52,81 @@ describe("maskText", () => {
   test("ordinary text is left alone", () => {
     const line = "2026-11-22T00:00:00Z kubelet started, version v1.34.1, node sim-cp-1";
     expect(maskText(line)).toBe(line);
+  });
+});
+
+describe("maskText: command lines and log lines", () => {
+  test.each([
+    ["/usr/bin/agent --api-token=tk_live_9f8e7d6c5b4a --v=2", "tk_live_9f8e7d6c5b4a"],
+    ["--s3-endpoint=https://backup:Sup3rS3cretPw@s3.example.com", "Sup3rS3cretPw"],
+    ["client --client-secret s3cr3t-value", "s3cr3t-value"],
+    ['headers="Authorization: Basic dXNlcjpodW50ZXIy"', "dXNlcjpodW50ZXIy"],
+    ["AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG", "wJalrXUtnFEMI"],
+  ])("%s", (input, secret) => {
+    expect(maskText(input)).not.toContain(secret);
+  });
+
+  test("masking twice changes nothing more (the server masks again after the tools)", () => {
+    for (const s of ["password=hunter22 token: abcdefgh", "Bearer abcdefghijk", `x ${PEM_KEY}`]) {
+      expect(maskText(maskText(s))).toBe(maskText(s));
+    }
+  });
+
+  test("paths and flags that name key files are not secrets", () => {
+    const line = "--service-account-key-file=/system/secrets/kubernetes/sa.pub --kubeconfig=/etc/kubernetes/kubeconfig";
+    expect(maskText(line)).toBe(line);
+  });
+});
+
+describe("maskFile", () => {
+  const CERT = "-----BEGIN CERTIFICATE-----\nMIIBPzCB8qADAgECAhEA\n-----END CERTIFICATE-----\n";
+
+  test("a key file under a secret directory is masked whole", () => {
+    const out = maskFile(
+      "/system/secrets/etcd/peer.key",
+      "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEI\n-----END EC PRIVATE KEY-----\n",
+    );
+    expect(out).not.toContain("MHcCAQEEI");
+    expect(out).toMatch(/^<masked: \/system\/secrets\/etcd\/peer.key/);
+  });
+
+  test("certificate plus key (kubelet-client-current.pem): the certificate stays, the key goes", () => {
+    const out = maskFile("/var/lib/kubelet/pki/kubelet-client-current.pem", CERT + PEM_KEY + "\n");
+    expect(out).toContain(CERT);
+    expect(out).not.toContain("MC4CAQAwBQYDK2VwBCIEIGl7");
+  });
+
+  test("a certificate alone under a secret directory is shown (it is public)", () => {
+    expect(maskFile("/etc/kubernetes/pki/ca.crt", CERT)).toBe(CERT);
+  });
+
+  test("anything else under a secret directory is masked, also without a PEM header", () => {
+    for (
+      const path of ["/system/state/config.yaml", "/var/lib/etcd/member/snap/db", "/var/lib/kubelet/pki/kubelet.key"]
+    ) {
+      expect(maskFile(path, "cluster:\n  secret: plain\n")).not.toContain("plain");
+    }
+  });
+
+  test("key files elsewhere are masked by name", () => {
+    expect(isSecretPath("/opt/app/tls.key")).toBe(true);
+    expect(isSecretPath("/etc/ssl/server-key.pem")).toBe(true);
+    expect(isSecretPath("/etc/hosts")).toBe(false);
+    expect(isSecretPath("/etc/kubernetes/pkix/x")).toBe(false);
+  });
+
+  test("a kubeconfig outside secret directories: tokens and embedded keys masked, the rest kept", () => {
+    const kubeconfig = `users:\n- name: kubelet\n  user:\n    token: abcdef.0123456789abcdef\n` +
+      `    client-key-data: ${b64(PEM_KEY)}\n    client-certificate-data: ${b64(CERT)}\n`;
+    const out = maskFile("/etc/kubernetes/kubeconfig-kubelet", kubeconfig);
+    expect(out).not.toContain("0123456789abcdef");
+    expect(out).not.toContain(b64(PEM_KEY).slice(0, 40));
+    expect(out).toContain(b64(CERT));
+    expect(out).toContain("name: kubelet");
+  });
+
+  test("a process environment keeps names, loses values", () => {
+    const out = maskFile("/proc/1200/environ", "PATH=/bin\0DB_PASSWORD=hunter2\0HOME=/root");
+    expect(out).toBe("PATH=<masked: value>\0DB_PASSWORD=<masked: value>\0HOME=<masked: value>");
   });
 });

@@ -1,0 +1,34 @@
+/**
+ * @module Talos event ids are `xid`s: 12 bytes (4-byte Unix time, machine,
+ * pid, counter) in 20 lowercase base32hex characters. The time is all an
+ * event carries about when it happened, so we read it from the id.
+ */
+
+const ALPHABET = "0123456789abcdefghijklmnopqrstuv";
+
+/** The Unix time (seconds) inside an xid, or undefined when `id` is not one. */
+export function xidTime(id: string): number | undefined {
+  if (!/^[0-9a-v]{20}$/.test(id)) return undefined;
+  // The first 4 bytes are the first 32 bits: 6 chars carry 30 bits, the 7th the remaining 2.
+  let bits = 0;
+  for (let i = 0; i < 6; i++) bits = bits * 32 + ALPHABET.indexOf(id[i]);
+  return bits * 4 + (ALPHABET.indexOf(id[6]) >> 3);
+}
+
+/** Encodes 12 bytes as an xid string (used by the simulator). */
+export function xidEncode(bytes: Uint8Array): string {
+  let out = "";
+  let acc = 0;
+  let n = 0;
+  for (const b of bytes) {
+    acc = (acc << 8) | b;
+    n += 8;
+    while (n >= 5) {
+      out += ALPHABET[(acc >> (n - 5)) & 31];
+      n -= 5;
+    }
+    acc &= (1 << n) - 1;
+  }
+  if (n > 0) out += ALPHABET[(acc << (5 - n)) & 31];
+  return out;
+}

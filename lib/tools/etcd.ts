@@ -1,0 +1,138 @@
+/**
+ * @module talos_etcd: etcd members, per-member status and alarms from the
+ * control-plane nodes. Member ids are uint64: kept as 16-digit hex strings
+ * (as talosctl prints them), never passed through a JS number.
+ */
+import * as v from "valibot";
+import type { TalosSession } from "../talos/session.ts";
+import { defineTool, READ_ONLY } from "./define.ts";
+import { context, nodes, perNodeOutput } from "./params.ts";
+import { perNode } from "./per_node.ts";
+
+/** uint64 decimal string (longs: String) → 16-digit hex, exactly. */
+export const memberHex = (id: string | number | undefined) => BigInt(id ?? 0).toString(16).padStart(16, "0");
+/** int64/uint64 counters: a number while exact, the decimal string beyond 2^53. */
+const count = (n: string | number | undefined) => {
+  const b = BigInt(n ?? 0);
+  return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString();
+};
+
+interface Members {
+  messages: Array<{
+    members: Array<{ id: string; hostname: string; peer_urls: string[]; client_urls: string[]; is_learner: boolean }>;
+  }>;
+}
+interface Status {
+  messages: Array<{
+    member_status: {
+      member_id: string;
+      leader: string;
+      protocol_version: string;
+      storage_version: string;
+      db_size: string;
+      db_size_in_use: string;
+      raft_index: string;
+      raft_term: string;
+      raft_applied_index: string;
+      errors: string[];
+      is_learner: boolean;
+    } | null;
+  }>;
+}
+interface Alarms {
+  messages: Array<{ member_alarms: Array<{ member_id: string; alarm: string }> }>;
+}
+
+const num = v.union([v.number(), v.string()]);
+
+type Sub = (s: TalosSession, node: string, signal: AbortSignal) => Promise<Record<string, unknown>>;
+
+const SUBCOMMANDS: Record<"members" | "status" | "alarms", Sub> = {
+  members: async (s: TalosSession, node: string, signal: AbortSignal) => {
+    const res = await s.client.unary<Members>("machine.MachineService", "EtcdMemberList", { query_local: false }, {
+      node,
+      signal,
+    });
+    return {
+      members: (res.messages?.[0]?.members ?? []).map((m) => ({
+        id: memberHex(m.id),
+        hostname: m.hostname,
+        peer_urls: m.peer_urls,
+        client_urls: m.client_urls,
+        ...(m.is_learner ? { learner: true } : {}),
+      })),
+    };
+  },
+  status: async (s: TalosSession, node: string, signal: AbortSignal) => {
+    const res = await s.client.unary<Status>("machine.MachineService", "EtcdStatus", {}, { node, signal });
+    const m = res.messages?.[0]?.member_status;
+    if (!m) return { status: null };
+    const id = memberHex(m.member_id);
+    const leader = memberHex(m.leader);
+    return {
+      status: {
+        member_id: id,
+        leader: leader === "0000000000000000" ? "" : leader,
+        is_leader: id === leader,
+        version: m.protocol_version,
+        ...(m.storage_version ? { storage_version: m.storage_version } : {}),
+        db_size: count(m.db_size),
+        db_size_in_use: count(m.db_size_in_use),
+        raft_index: count(m.raft_index),
+        raft_term: count(m.raft_term),
+        raft_applied_index: count(m.raft_applied_index),
+        errors: m.errors ?? [],
+        ...(m.is_learner ? { learner: true } : {}),
+      },
+    };
+  },
+  alarms: async (s: TalosSession, node: string, signal: AbortSignal) => {
+    const res = await s.client.unary<Alarms>("machine.MachineService", "EtcdAlarmList", {}, { node, signal });
+    return {
+      alarms: (res.messages?.[0]?.member_alarms ?? [])
+        .filter((a) => a.alarm !== "NONE")
+        .map((a) => ({ member_id: memberHex(a.member_id), alarm: a.alarm })),
+    };
+  },
+};
+
+export const etcdTool = defineTool({
+  name: "talos_etcd",
+  title: "etcd: members, status, alarms",
+  description: "etcd on control-plane nodes: members (ids as hex strings), status per member (leader, db " +
+    "size, raft index, errors) or alarms. Target control-plane nodes; workers answer with an error.",
+  annotations: READ_ONLY,
+  input: {
+    context,
+    nodes,
+    subcommand: v.optional(
+      v.pipe(v.picklist(["members", "status", "alarms"]), v.description("members (default), status or alarms.")),
+      "members",
+    ),
+  },
+  output: perNodeOutput({
+    members: v.array(v.object({
+      id: v.string(),
+      hostname: v.string(),
+      peer_urls: v.array(v.string()),
+      client_urls: v.array(v.string()),
+      learner: v.optional(v.boolean()),
+    })),
+    status: v.nullable(v.object({
+      member_id: v.string(),
+      leader: v.string(),
+      is_leader: v.boolean(),
+      version: v.string(),
+      storage_version: v.optional(v.string()),
+      db_size: num,
+      db_size_in_use: num,
+      raft_index: num,
+      raft_term: num,
+      raft_applied_index: num,
+      errors: v.array(v.string()),
+      learner: v.optional(v.boolean()),
+    })),
+    alarms: v.array(v.object({ member_id: v.string(), alarm: v.string() })),
+  }),
+  run: (args, ctx) => perNode(ctx, args, (s, node) => SUBCOMMANDS[args.subcommand](s, node, ctx.signal)),
+});

@@ -1,0 +1,139 @@
+/**
+ * @module talos_events: a node's recent runtime events, one line of meaning
+ * each. Events never ends by itself (§5.5): we stop after `tail_count` events
+ * or once the replay goes quiet, and cancel the call.
+ */
+import * as v from "valibot";
+import { parseDuration } from "../duration.ts";
+import { ToolError } from "../errors.ts";
+import { xidTime } from "../talos/xid.ts";
+import { defineTool, READ_ONLY } from "./define.ts";
+import { context, nodes, perNodeOutput } from "./params.ts";
+import { perNode } from "./per_node.ts";
+
+/** The replay arrives in a burst; this long without a new event means it is over. */
+const IDLE_MS = 400;
+
+interface EventMsg {
+  id?: string;
+  actor_id?: string;
+  data?: ({ "@type"?: string } & Record<string, any>) | null;
+}
+
+/** One compact line per event: what happened, in talosctl's words where it has them. */
+export function describeEvent(e: EventMsg): string {
+  const d = e.data ?? {};
+  const type = (d["@type"] ?? "").replace(/^.*\/machine\./, "");
+  const at = e.id ? xidTime(e.id) : undefined;
+  const when = at ? new Date(at * 1000).toISOString().replace(".000Z", "Z") + " " : "";
+  const actor = e.actor_id ? ` (actor ${e.actor_id})` : "";
+  let what: string;
+  switch (type) {
+    case "SequenceEvent":
+      what = `sequence ${d.sequence} ${String(d.action).toLowerCase()}${
+        d.error?.message ? `: error ${d.error.message}` : ""
+      }`;
+      break;
+    case "PhaseEvent":
+      what = `phase ${d.phase} ${String(d.action).toLowerCase()}`;
+      break;
+    case "TaskEvent":
+      what = `task ${d.task} ${String(d.action).toLowerCase()}`;
+      break;
+    case "ServiceStateEvent": {
+      const h = d.health;
+      const health = !h || h.unknown ? "" : h.healthy ? ", healthy" : ", unhealthy";
+      what = `service ${d.service} ${String(d.action).toLowerCase()}${health}${d.message ? `: ${d.message}` : ""}`;
+      break;
+    }
+    case "MachineStatusEvent": {
+      const unmet = (d.status?.unmet_conditions ?? []).map((c: any) => `${c.name} (${c.reason})`);
+      what = `machine ${String(d.stage).toLowerCase()}, ${d.status?.ready ? "ready" : "not ready"}` +
+        (unmet.length ? `: unmet ${unmet.join(", ")}` : "");
+      break;
+    }
+    case "AddressEvent":
+      what = `addresses of ${d.hostname}: ${(d.addresses ?? []).join(", ")}`;
+      break;
+    case "ConfigLoadErrorEvent":
+      what = `config load error: ${d.error}`;
+      break;
+    case "ConfigValidationErrorEvent":
+      what = `config validation error: ${d.error}`;
+      break;
+    case "RestartEvent":
+      what = `restart (cmd ${d.cmd})`;
+      break;
+    default:
+      what = `${type || "event"}: ${JSON.stringify(d).slice(0, 200)}`;
+  }
+  return (when + what + actor).replace(/\s*\n\s*/g, " ");
+}
+
+export const eventsTool = defineTool({
+  name: "talos_events",
+  title: "Node: events",
+  description: "Recent runtime events of each node (boot sequence, service state changes, config errors), " +
+    "one line each, oldest first. Use to see what a node went through, e.g. after a reboot or upgrade.",
+  annotations: READ_ONLY,
+  input: {
+    context,
+    nodes,
+    tail_count: v.optional(
+      v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000), v.description("Events per node (50).")),
+      50,
+    ),
+    since: v.optional(
+      v.pipe(
+        v.string(),
+        v.check((s) => (parseDuration(s) ?? 0) >= 1000, "since is a duration like 90s, 15m or 2h"),
+        v.description("Only events from this recent window, e.g. 15m or 2h (then the last tail_count of them)."),
+      ),
+    ),
+  },
+  output: perNodeOutput({ events: v.array(v.string()) }),
+  run: (args, ctx) =>
+    perNode(ctx, args, async (s, node) => {
+      const seconds = args.since ? Math.ceil(parseDuration(args.since)! / 1000) : 0;
+      // tail_events and tail_seconds are mutually exclusive on the wire (§5.5).
+      const request = seconds ? { tail_seconds: seconds } : { tail_events: args.tail_count };
+      const stop = new AbortController();
+      const signal = AbortSignal.any([ctx.signal, stop.signal]);
+      let idle: ReturnType<typeof setTimeout> | undefined;
+      const quiet = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => stop.abort(), IDLE_MS);
+      };
+      const lines: string[] = [];
+      let hello = false;
+      // Our own end: the call ends when we stop; the deadline is only a backstop.
+      const overall = setTimeout(() => stop.abort(), Math.max(100, ctx.config.callTimeoutMs - 500));
+      try {
+        for await (
+          const e of s.client.stream<EventMsg>("machine.MachineService", "Events", request, { node, signal })
+        ) {
+          if (!hello && !e.data) { // the empty first message: the subscription is live
+            hello = true;
+            quiet();
+            continue;
+          }
+          hello = true;
+          lines.push(describeEvent(e));
+          if (lines.length > args.tail_count) lines.shift();
+          if (!seconds && lines.length >= args.tail_count) break;
+          quiet();
+        }
+      } finally {
+        clearTimeout(idle);
+        clearTimeout(overall);
+      }
+      if (!hello && !ctx.signal.aborted) {
+        throw new ToolError(
+          `node ${node} did not start its event stream within ${ctx.config.callTimeoutMs} ms; it may be ` +
+            `overloaded or rebooting; retry later, or raise TALOS_MCP_TIMEOUT_MS.`,
+          "DEADLINE_EXCEEDED",
+        );
+      }
+      return { events: lines };
+    }),
+});
