@@ -117,6 +117,8 @@ export interface EventsRead {
   signal: AbortSignal;
   /** Stop by then however the stream behaves; a stream not started by then is an error. */
   deadline_ms: number;
+  /** This long without an event ends the replay (default 400 ms). */
+  idle_ms?: number;
 }
 
 /**
@@ -132,7 +134,7 @@ export async function readEvents(s: TalosSession, node: string, r: EventsRead): 
   let idle: ReturnType<typeof setTimeout> | undefined;
   const quiet = () => {
     clearTimeout(idle);
-    idle = setTimeout(() => stop.abort(), IDLE_MS);
+    idle = setTimeout(() => stop.abort(), r.idle_ms ?? IDLE_MS);
   };
   const events: EventMsg[] = [];
   let hello = false;

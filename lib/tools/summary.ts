@@ -21,6 +21,8 @@ const MAX_WARNINGS = 10;
 const EVENT_WINDOW_S = 600;
 const MAX_EVENT_WARNINGS = 4;
 const EVENTS_DEADLINE_MS = 2_000;
+/** The replay comes as one burst after the first message; a short quiet ends it (the summary should be quick). */
+const EVENTS_IDLE_MS = 150;
 
 const parts = {
   role: v.string(),
@@ -79,6 +81,7 @@ async function summarize(s: TalosSession, node: string, signal: AbortSignal, tim
       tail_count: 200,
       signal,
       deadline_ms: Math.min(EVENTS_DEADLINE_MS, timeoutMs),
+      idle_ms: EVENTS_IDLE_MS,
     }),
   };
   const keys = Object.keys(jobs) as Array<keyof typeof jobs>;
