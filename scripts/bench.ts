@@ -8,17 +8,16 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startSim } from "../lib/sim/mod.ts";
+import { installGoServer } from "./bench/go_server.ts";
 import { WARMUP_DONE } from "../lib/warmup.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const OUT = join(ROOT, ".bench");
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 20);
 const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 300);
-const GO_PACKAGE = "@talos-mcp/linux-x64@2.5.1";
 mkdirSync(OUT, { recursive: true });
 
 interface Subject {
@@ -75,23 +74,6 @@ function buildFloor(): string {
     `--outfile=${out}`,
   ], { stdio: "ignore" });
   return out;
-}
-
-function installGoServer(): string | undefined {
-  if (process.platform !== "linux" || process.arch !== "x64") {
-    console.error(`skipping the Go talos-mcp: ${GO_PACKAGE} is a linux-x64 binary`);
-    return undefined;
-  }
-  const dir = mkdtempSync(join(tmpdir(), "talos-mcp-go-"));
-  try {
-    const tgz = execFileSync("npm", ["pack", GO_PACKAGE, "--silent"], { cwd: dir }).toString().trim().split("\n")
-      .pop()!;
-    execFileSync("tar", ["xzf", tgz], { cwd: dir });
-    return join(dir, "package/bin/talos-mcp");
-  } catch (err) {
-    console.error(`skipping the Go talos-mcp: could not install ${GO_PACKAGE} (${(err as Error).message})`);
-    return undefined;
-  }
 }
 
 const sim = await startSim({ controlPlanes: 3, workers: 1 });

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { SimNode } from "./model.ts";
+import { procFiles } from "./procfs.ts";
 
 export interface SimFile {
   /** Go os.FileMode bits (TALOS_API.md §5.7): permissions, plus type bits for dirs/links. */
@@ -91,7 +92,6 @@ export function nodeFiles(node: SimNode): Map<string, SimFile> {
     ["/dev/null", { mode: MODE_DEVICE | MODE_CHAR_DEVICE | 0o666, mtime: T0 }],
     ["/tmp", { mode: MODE_DIR | 0x00100000 | 0o777, mtime: T0 }], // sticky, like /tmp everywhere
     ["/proc/sys/kernel/random/boot_id", f(`${node.bootId}\n`, 0o444)],
-    ["/proc/loadavg", f("0.42 0.37 0.31 2/412 4242\n", 0o444)],
     ["/bin/containerd", f(binary(1 << 20, "containerd"), 0o755)],
     // Secrets, where Talos keeps them: masking must hide every key below.
     ["/etc/kubernetes/kubeconfig-kubelet", f(kubeconfig(node, `client-key-data: ${b64(key(node.ip))}`), 0o600)],
@@ -115,6 +115,7 @@ export function nodeFiles(node: SimNode): Map<string, SimFile> {
     );
     files.set(BIG_FILE, f(generatedLines(BIG_FILE_SIZE, auditLine), 0o600));
   }
+  for (const [path, text] of procFiles(node)) files.set(path, f(text, 0o444));
   for (const [path, file] of node.extraFiles ?? []) files.set(path, file);
   return files;
 }

@@ -16,6 +16,8 @@ export interface Faults {
   delayMs?: number;
   /** Streams from this node fail after this many messages. */
   cutStreamAfter?: number;
+  /** RPCs (by method name, e.g. "Events") this node answers with UNAVAILABLE while the rest work. */
+  failMethods?: string[];
 }
 
 export interface SimService {
@@ -70,6 +72,8 @@ export interface SimNode {
   images?: string[];
   /** Logs added by tests or benchmarks (service id or CRI container id), on top of lib/sim/logs.ts. */
   extraLogs?: Map<string, import("./logs.ts").SimLog>;
+  /** Recent events added by tests or scenarios (Events replays them after the boot history). */
+  recentEvents?: Array<{ secondsAgo: number; type: string; data: Record<string, unknown> }>;
 }
 
 /** Figures behind Memory, LoadAvg, SystemStat and Mounts. */

@@ -151,6 +151,9 @@ export class SimEndpoint {
   ): Promise<SimCall> {
     const node = this.target(path, name, roles);
     if (node.faults.delayMs) await sleep(node.faults.delayMs, signal);
+    if (node.faults.failMethods?.some((m) => path.endsWith(`/${m}`))) {
+      throw new SimError(Code.UNAVAILABLE, `${path} failed (simulated fault)`);
+    }
     return { node, cluster: this.cluster, roles, signal };
   }
 

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { parseDuration } from "../duration.ts";
 import { ToolError } from "../errors.ts";
+import type { TalosSession } from "../talos/session.ts";
 import { xidTime } from "../talos/xid.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
@@ -14,7 +15,8 @@ import { perNode } from "./per_node.ts";
 /** The replay arrives in a burst; this long without a new event means it is over. */
 const IDLE_MS = 400;
 
-interface EventMsg {
+/** One message of the Events stream, as decoded. */
+export interface EventMsg {
   id?: string;
   actor_id?: string;
   data?: ({ "@type"?: string } & Record<string, any>) | null;
@@ -95,45 +97,77 @@ export const eventsTool = defineTool({
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
       const seconds = args.since ? Math.ceil(parseDuration(args.since)! / 1000) : 0;
-      // tail_events and tail_seconds are mutually exclusive on the wire (§5.5).
-      const request = seconds ? { tail_seconds: seconds } : { tail_events: args.tail_count };
-      const stop = new AbortController();
-      const signal = AbortSignal.any([ctx.signal, stop.signal]);
-      let idle: ReturnType<typeof setTimeout> | undefined;
-      const quiet = () => {
-        clearTimeout(idle);
-        idle = setTimeout(() => stop.abort(), IDLE_MS);
-      };
-      const lines: string[] = [];
-      let hello = false;
-      // Our own end: the call ends when we stop; the deadline is only a backstop.
-      const overall = setTimeout(() => stop.abort(), Math.max(100, ctx.config.callTimeoutMs - 500));
-      try {
-        for await (
-          const e of s.client.stream<EventMsg>("machine.MachineService", "Events", request, { node, signal })
-        ) {
-          if (!hello && !e.data) { // the empty first message: the subscription is live
-            hello = true;
-            quiet();
-            continue;
-          }
-          hello = true;
-          lines.push(describeEvent(e));
-          if (lines.length > args.tail_count) lines.shift();
-          if (!seconds && lines.length >= args.tail_count) break;
-          quiet();
-        }
-      } finally {
-        clearTimeout(idle);
-        clearTimeout(overall);
-      }
-      if (!hello && !ctx.signal.aborted) {
-        throw new ToolError(
-          `node ${node} did not start its event stream within ${ctx.config.callTimeoutMs} ms; it may be ` +
-            `overloaded or rebooting; retry later, or raise TALOS_MCP_TIMEOUT_MS.`,
-          "DEADLINE_EXCEEDED",
-        );
-      }
-      return { events: lines };
+      const events = await readEvents(s, node, {
+        tail_seconds: seconds,
+        tail_count: args.tail_count,
+        signal: ctx.signal,
+        // Our own end: the call ends when we stop; the deadline is only a backstop.
+        deadline_ms: Math.max(100, ctx.config.callTimeoutMs - 500),
+      });
+      return { events: events.map(describeEvent) };
     }),
 });
+
+/** How to read a bounded slice of the endless Events stream. */
+export interface EventsRead {
+  /** Replay the events of this many recent seconds (0: the last `tail_count` instead). */
+  tail_seconds: number;
+  /** At most this many events, the newest kept. */
+  tail_count: number;
+  signal: AbortSignal;
+  /** Stop by then however the stream behaves; a stream not started by then is an error. */
+  deadline_ms: number;
+  /** This long without an event ends the replay (default 400 ms). */
+  idle_ms?: number;
+}
+
+/**
+ * The node's recent events, oldest first: the replay the request asks for,
+ * without the empty first message. Ends once `tail_count` events arrived (no
+ * time window) or the replay goes quiet, then cancels the stream.
+ */
+export async function readEvents(s: TalosSession, node: string, r: EventsRead): Promise<EventMsg[]> {
+  // tail_events and tail_seconds are mutually exclusive on the wire (§5.5).
+  const request = r.tail_seconds ? { tail_seconds: r.tail_seconds } : { tail_events: r.tail_count };
+  const stop = new AbortController();
+  const signal = AbortSignal.any([r.signal, stop.signal]);
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  const quiet = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => stop.abort(), r.idle_ms ?? IDLE_MS);
+  };
+  const events: EventMsg[] = [];
+  let hello = false;
+  const overall = setTimeout(() => stop.abort(), r.deadline_ms);
+  try {
+    for await (
+      const e of s.client.stream<EventMsg>("machine.MachineService", "Events", request, {
+        node,
+        signal,
+        timeoutMs: r.deadline_ms + 500,
+      })
+    ) {
+      if (!hello && !e.data) { // the empty first message: the subscription is live
+        hello = true;
+        quiet();
+        continue;
+      }
+      hello = true;
+      events.push(e);
+      if (events.length > r.tail_count) events.shift();
+      if (!r.tail_seconds && events.length >= r.tail_count) break;
+      quiet();
+    }
+  } finally {
+    clearTimeout(idle);
+    clearTimeout(overall);
+  }
+  if (!hello && !r.signal.aborted) {
+    throw new ToolError(
+      `node ${node} did not start its event stream within ${r.deadline_ms} ms; it may be ` +
+        `overloaded or rebooting; retry later, or raise TALOS_MCP_TIMEOUT_MS.`,
+      "DEADLINE_EXCEEDED",
+    );
+  }
+  return events;
+}

@@ -1,6 +1,6 @@
 /**
  * @module talos_node_summary: one compact health picture per node, built from
- * about ten API calls made in parallel per node, each allowed to fail alone.
+ * about a dozen API calls made in parallel per node, each allowed to fail alone.
  */
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
@@ -9,6 +9,7 @@ import { getResource, listResources } from "../talos/cosi.ts";
 import { loadAvg, memory, mounts, systemStat } from "../talos/node_stats.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
+import { describeEvent, type EventMsg, readEvents } from "./events.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
@@ -16,6 +17,12 @@ import { perNode } from "./per_node.ts";
 const MOUNT_WARN_PCT = 85;
 const MEMORY_WARN_PCT = 90;
 const MAX_WARNINGS = 10;
+/** Events: the window looked at, how many of its warnings are kept, and how long the stream may take. */
+const EVENT_WINDOW_S = 600;
+const MAX_EVENT_WARNINGS = 4;
+const EVENTS_DEADLINE_MS = 2_000;
+/** The replay comes as one burst after the first message; a short quiet ends it (the summary should be quick). */
+const EVENTS_IDLE_MS = 150;
 
 const parts = {
   role: v.string(),
@@ -48,7 +55,7 @@ interface ServiceListResponse {
 
 type Summary = Record<string, unknown> & { warnings: string[]; unavailable: Record<string, string> };
 
-async function summarize(s: TalosSession, node: string, signal: AbortSignal): Promise<Summary> {
+async function summarize(s: TalosSession, node: string, signal: AbortSignal, timeoutMs: number): Promise<Summary> {
   const c = { session: s, node, signal };
   const get = (ns: string, type: string, id: string) => getResource(s, node, ns, type, id, signal);
   const jobs = {
@@ -68,6 +75,14 @@ async function summarize(s: TalosSession, node: string, signal: AbortSignal): Pr
     load: loadAvg(c),
     mounts: mounts(c),
     services: s.client.unary<ServiceListResponse>("machine.MachineService", "ServiceList", {}, { node, signal }),
+
+    events: readEvents(s, node, {
+      tail_seconds: EVENT_WINDOW_S,
+      tail_count: 200,
+      signal,
+      deadline_ms: Math.min(EVENTS_DEADLINE_MS, timeoutMs),
+      idle_ms: EVENTS_IDLE_MS,
+    }),
   };
   const keys = Object.keys(jobs) as Array<keyof typeof jobs>;
   const settled = await Promise.allSettled(Object.values(jobs));
@@ -140,9 +155,49 @@ async function summarize(s: TalosSession, node: string, signal: AbortSignal): Pr
       maskText(`diagnostic ${d.id}: ${spec?.message ?? ""}${spec?.details?.length ? ` (${spec.details[0]})` : ""}`),
     );
   }
+  if (got.events) {
+    const listed = new Set((out.unhealthy_services as Array<{ id: string }> | undefined)?.map((x) => x.id));
+    warnings.push(...eventWarnings(got.events, listed, got.machine !== undefined));
+  }
   warnings.splice(MAX_WARNINGS);
   if (!Object.keys(unavailable).length) delete (out as Record<string, unknown>).unavailable;
   return out;
+}
+
+/**
+ * Warnings from the node's recent events, newest last, one per subject (a
+ * service, the config, a sequence, the machine status): failures and errors,
+ * marked "(since recovered)" when a later event of the same subject is fine.
+ * Skips what the summary already shows: services listed as unhealthy now, and
+ * the machine status when its current resource was read.
+ */
+export function eventWarnings(events: EventMsg[], unhealthyNow: Set<string>, machineKnown: boolean): string[] {
+  const latest = new Map<string, { bad: EventMsg; ok: boolean }>();
+  for (const e of events) {
+    const d = e.data ?? {};
+    const type = String(d["@type"] ?? "").replace(/^.*\/machine\./, "");
+    let subject: string | undefined;
+    let bad = false;
+    if (type === "ServiceStateEvent") {
+      subject = `service ${d.service}`;
+      bad = d.action === "FAILED" || (d.health && !d.health.unknown && !d.health.healthy);
+      if (unhealthyNow.has(String(d.service))) continue;
+    } else if (type === "ConfigLoadErrorEvent" || type === "ConfigValidationErrorEvent") {
+      [subject, bad] = [type, true];
+    } else if (type === "SequenceEvent") {
+      [subject, bad] = [`sequence ${d.sequence}`, !!d.error?.message];
+    } else if (type === "MachineStatusEvent" && !machineKnown) {
+      [subject, bad] = ["machine", !d.status?.ready];
+    }
+    if (!subject) continue;
+    if (bad) {
+      latest.delete(subject); // re-insert: the map's order is the order of each subject's last failure
+      latest.set(subject, { bad: e, ok: false });
+    } else if (latest.has(subject)) latest.get(subject)!.ok = true;
+  }
+  return [...latest.values()]
+    .slice(-MAX_EVENT_WARNINGS)
+    .map((x) => maskText(`event ${describeEvent(x.bad)}${x.ok ? " (since recovered)" : ""}`).slice(0, 300));
 }
 
 /** The first sentence of an error: enough to say why a part is missing, without the fix text each time. */
@@ -155,10 +210,10 @@ export const nodeSummaryTool = defineTool({
   name: "talos_node_summary",
   title: "Node: summary",
   description: "One compact health summary per node: role, Talos/Kubernetes versions, uptime, CPU, memory, " +
-    "load, disk use, unhealthy services and warnings. Call this first when asked what is wrong with a " +
-    "cluster; ~10 API calls per node in parallel, one small result.",
+    "load, disk use, unhealthy services and warnings (incl. recent failure events). Call this first when asked what is wrong with a " +
+    "cluster; ~12 API calls per node in parallel, one small result.",
   annotations: READ_ONLY,
   input: { context, nodes },
   output: perNodeOutput(parts),
-  run: (args, ctx) => perNode(ctx, args, (s, node) => summarize(s, node, ctx.signal)),
+  run: (args, ctx) => perNode(ctx, args, (s, node) => summarize(s, node, ctx.signal, ctx.config.callTimeoutMs)),
 });

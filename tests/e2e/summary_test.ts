@@ -81,6 +81,69 @@ describe("talos_node_summary", () => {
     }
   });
 
+  test(
+    "recent failure events become warnings, one per subject; old ones and the endless stream do not linger",
+    async () => {
+      const n = sim.cluster.find("10.5.0.3")!;
+      n.recentEvents = [
+        { secondsAgo: 900, type: "ConfigLoadErrorEvent", data: { error: "too old to matter" } },
+        { secondsAgo: 150, type: "ServiceStateEvent", data: { service: "etcd", action: "FAILED", message: "exit 1" } },
+        {
+          secondsAgo: 120,
+          type: "ConfigValidationErrorEvent",
+          data: { error: "1 error occurred:\n\t* .cluster.token=abcdef.0123456789abcdef is invalid" },
+        },
+        {
+          secondsAgo: 90,
+          type: "ServiceStateEvent",
+          data: { service: "etcd", action: "RUNNING", health: { unknown: false, healthy: true } },
+        },
+        {
+          secondsAgo: 60,
+          type: "SequenceEvent",
+          data: { sequence: "upgrade", action: "STOP", error: { message: "failed to drain" } },
+        },
+      ];
+      const before = sim.calls.length;
+      try {
+        const e = entry(ok(await h.call("talos_node_summary", { nodes: ["10.5.0.3"] })), "10.5.0.3");
+        expect(e.warnings).toHaveLength(3);
+        expect(e.warnings[0]).toMatch(
+          /^event \d{4}-\d\d-\d\dT[\d:]+Z service etcd failed: exit 1 \(since recovered\)$/,
+        );
+        expect(e.warnings[1]).toContain("config validation error: 1 error occurred: * .cluster.token=<masked");
+        expect(e.warnings[1]).not.toContain("0123456789abcdef");
+        expect(e.warnings[2]).toMatch(/Z sequence upgrade stop: error failed to drain$/);
+        expect(JSON.stringify(e)).not.toContain("too old");
+        expect(e.unavailable).toBeUndefined();
+        const ev = sim.calls.slice(before).filter((c) => c.method.endsWith("/Events"));
+        expect(ev.map((c) => c.request)).toMatchObject([{ tail_seconds: 600, tail_events: 0 }]);
+      } finally {
+        n.recentEvents = undefined;
+      }
+    },
+    // The Events stream never ends and the call deadline is 15s: answering well before proves we cancel it.
+    8_000,
+  );
+
+  test("a node whose Events call fails still gets its summary, with events listed as unavailable", async () => {
+    const n = sim.cluster.find("10.5.0.4")!;
+    n.faults.failMethods = ["Events"];
+    try {
+      const r = ok(await h.call("talos_node_summary", { nodes: ["10.5.0.2", "10.5.0.4"] }));
+      const e = entry(r, "10.5.0.4");
+      expect(e.error).toBeUndefined();
+      expect(e.talos).toBe("v1.13.9");
+      expect(e.role).toBe("controlplane");
+      expect(e.warnings).toEqual([]);
+      expect(Object.keys(e.unavailable)).toEqual(["events"]);
+      expect(e.unavailable.events).toContain("Events failed (simulated fault)");
+      expect(entry(r, "10.5.0.2").unavailable).toBeUndefined();
+    } finally {
+      n.faults.failMethods = undefined;
+    }
+  });
+
   test("a node that is down is an error entry; the others still answer", async () => {
     sim.cluster.find("10.5.0.4")!.faults.down = true;
     try {

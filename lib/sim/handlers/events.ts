@@ -47,7 +47,11 @@ function history(node: SimNode, now: number): SimEvent[] {
   add(boot + 5, "PhaseEvent", { phase: "startEverything", action: "STOP" });
   add(boot + 5, "SequenceEvent", { sequence: "boot", action: "STOP" });
   add(boot + 6, "MachineStatusEvent", { stage: "RUNNING", status: { ready: true, unmet_conditions: [] } });
-  // Recent: a service that is currently unhealthy says so, a config that failed validation once.
+  // A config warning at boot (a deprecated field), long before any recent window.
+  add(boot + 7, "ConfigValidationErrorEvent", {
+    error: "1 error occurred:\n\t* warning: .machine.install.image is deprecated",
+  });
+  // Recent: a service that is currently unhealthy says so; then whatever a test or scenario added.
   for (const s of node.services.filter((s) => s.healthy === false)) {
     add(now - 60, "ServiceStateEvent", {
       service: s.id,
@@ -56,10 +60,8 @@ function history(node: SimNode, now: number): SimEvent[] {
       health: { unknown: false, healthy: false, last_message: s.message },
     });
   }
-  add(now - 30, "ConfigValidationErrorEvent", {
-    error: "1 error occurred:\n\t* warning: .machine.install.image is deprecated",
-  });
-  return ev;
+  for (const r of node.recentEvents ?? []) add(now - r.secondsAgo, r.type, r.data);
+  return ev.sort((a, b) => a.at - b.at);
 }
 
 export const eventHandlers: HandlerTable = {

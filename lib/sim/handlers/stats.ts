@@ -16,8 +16,10 @@ export function usageOf(node: SimNode): SimUsage {
   return { ...DEFAULT_USAGE, ...node.usage };
 }
 
-const cpusOf = (node: SimNode) => (node.role === "controlplane" ? 4 : 8);
-const memTotalKiB = (node: SimNode) => (node.role === "controlplane" ? 8 : 16) * 1024 * 1024;
+/** CPUs of a simulated node: 4 on control planes, 8 on workers. */
+export const cpusOf = (node: SimNode) => (node.role === "controlplane" ? 4 : 8);
+/** Memory of a simulated node in KiB: 8 GiB on control planes, 16 on workers. */
+export const memTotalKiB = (node: SimNode) => (node.role === "controlplane" ? 8 : 16) * 1024 * 1024;
 
 /** /proc/mounts as Talos shows it: EPHEMERAL bind-mounted in several places, STATE, overlays, tmpfs. */
 export function simMounts(node: SimNode) {
