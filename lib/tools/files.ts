@@ -1,6 +1,6 @@
 /**
  * @module talos_list_files and talos_read_file: node files, bounded. Paths are
- * declared (`paths`) so lib/server.ts checks them against the allowlist before
+ * declared (`paths`) so lib/guards/pipeline.ts checks them against the allowlist before
  * any RPC; listings are capped and filtered to the allowed prefixes, reads stop
  * at max_bytes and cancel the stream.
  */
