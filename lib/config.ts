@@ -35,7 +35,8 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-type Env = Record<string, string | undefined>;
+/** The process environment, or a test's stand-in. */
+export type Env = Record<string, string | undefined>;
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
@@ -45,7 +46,8 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}=${env[name]} is not a boolean: use true or false`);
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** A whole number in [min, max]; unset or empty gives `fallback`. */
+export function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
@@ -68,7 +70,8 @@ function bytes(env: Env, name: string, fallback: number, min: number, max: numbe
   return n;
 }
 
-function list(env: Env, name: string): string[] {
+/** A comma-separated list, entries trimmed, empty ones dropped. */
+export function list(env: Env, name: string): string[] {
   return (env[name] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 }
 
