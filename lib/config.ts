@@ -5,6 +5,7 @@
  */
 import { nodePolicy } from "./guards/nodes.ts";
 import { parseAllowedPaths } from "./guards/paths.ts";
+import { type Level, LEVELS } from "./log.ts";
 
 export interface Config {
   /** Register no mutating tool at all. */
@@ -31,6 +32,8 @@ export interface Config {
   pollIntervalMs: number;
   /** How long reboot `wait` and upgrades wait for a node to come back (and etcd to be healthy), ms. */
   waitTimeoutMs: number;
+  /** Least severe level written to stderr. */
+  logLevel: Level;
 }
 
 export class ConfigError extends Error {}
@@ -75,6 +78,13 @@ export function list(env: Env, name: string): string[] {
   return (env[name] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 }
 
+function level(env: Env, name: string, fallback: Level): Level {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if ((LEVELS as readonly string[]).includes(raw)) return raw as Level;
+  throw new ConfigError(`${name}=${env[name]} is not a log level: use one of ${LEVELS.join(", ")}`);
+}
+
 /** A list of node entries (IPs, CIDRs, hostnames), each checked now so a typo stops the server. */
 function nodeList(env: Env, name: string): string[] {
   const entries = list(env, name);
@@ -110,5 +120,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     warmUp: bool(env, "TALOS_MCP_WARMUP", true),
     pollIntervalMs: int(env, "TALOS_MCP_POLL_INTERVAL_MS", 5_000, 10, 60_000),
     waitTimeoutMs: int(env, "TALOS_MCP_WAIT_TIMEOUT_MS", 15 * 60_000, 1_000, 3_600_000),
+    logLevel: level(env, "TALOS_MCP_LOG_LEVEL", "info"),
   });
 }
