@@ -1,5 +1,5 @@
 /**
- * talos-mcp: MCP server for Talos Linux clusters.
+ * @module talos-mcp: MCP server for Talos Linux clusters.
  *
  * main.ts parses flags and picks a mode: the MCP server over stdio (default),
  * over streamable HTTP (`--http ADDR`), or the simulated cluster (`sim`). Heavy modules load lazily, so the server

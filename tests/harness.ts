@@ -1,5 +1,5 @@
 /**
- * Test harness: a simulated cluster plus an MCP client connected either to the
+ * @module Test harness: a simulated cluster plus an MCP client connected either to the
  * compiled binary over stdio (end-to-end) or to the server in-process (fast
  * tool tests). Both use the official SDK Client.
  */

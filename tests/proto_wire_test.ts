@@ -1,3 +1,4 @@
+/** @module Our proto/ subset matches the upstream Talos and COSI protos on the wire (names, numbers, types). */
 // Wire-compatibility test for the project's own proto definitions (proto/).
 //
 // Our .proto files are a hand-written subset of the Talos gRPC API. This test

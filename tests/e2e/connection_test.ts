@@ -1,5 +1,5 @@
 /**
- * The connection layer through the binary: talosconfig problems, TLS trust,
+ * @module The connection layer through the binary: talosconfig problems, TLS trust,
  * expired certificates, unreachable endpoints, failover. Each failure is a
  * tool error an agent can act on; the server never dies.
  */

@@ -1,5 +1,5 @@
 /**
- * Diagnostics tools through the binary: talos_stats, talos_mounts,
+ * @module Diagnostics tools through the binary: talos_stats, talos_mounts,
  * talos_disks, talos_network, talos_netstat, talos_images and the guarded
  * talos_image_pull, with the RPCs and request fields the simulator recorded.
  */

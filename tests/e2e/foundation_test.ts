@@ -1,5 +1,5 @@
 /**
- * The compiled binary over stdio against the simulated cluster: the four
+ * @module The compiled binary over stdio against the simulated cluster: the four
  * foundation tools across 3 control planes + 1 worker, with faults.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

@@ -1,5 +1,5 @@
 /**
- * The safety layer through the compiled binary: the confirm contract, human
+ * @module The safety layer through the compiled binary: the confirm contract, human
  * consent by elicitation, read-only mode, the etcd quorum guard, the upgrade
  * path, and the audit line of every mutating call. Every refusal is checked to
  * have sent no RPC at all (or, for the etcd and version checks, only reads).

@@ -1,5 +1,5 @@
 /**
- * The read-only tools through the compiled binary against the simulated
+ * @module The read-only tools through the compiled binary against the simulated
  * cluster (3 control planes + 1 worker): several nodes, one node down, a
  * reader certificate, bounds, masking and the wire requests the simulator saw.
  */

@@ -1,5 +1,5 @@
 /**
- * MCP resources, subscriptions, completion and prompts through the binary:
+ * @module MCP resources, subscriptions, completion and prompts through the binary:
  * a COSI resource read by URI (masked), a subscription that turns a COSI
  * Watch event into notifications/resources/updated and is cancelled on
  * unsubscribe, completion of context, node and type, and the four prompts.

@@ -1,4 +1,4 @@
-/** The pure guard modules, table-driven: confirm contract, audit line, quorum rule, upgrade path. */
+/** @module The pure guard modules, table-driven: confirm contract, audit line, quorum rule, upgrade path. */
 import { describe, expect, test } from "bun:test";
 import { auditLine, outcomeOf, redactArgs } from "../../lib/guards/audit.ts";
 import { confirmRefusal } from "../../lib/guards/confirm.ts";
