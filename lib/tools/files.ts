@@ -9,24 +9,13 @@ import { ToolError } from "../errors.ts";
 import { isUnder } from "../guards/paths.ts";
 import { isSecretPath, masked, maskFile } from "../secrets.ts";
 import { readBytes } from "../talos/bounded.ts";
-import { renderMode } from "../talos/file_mode.ts";
+import { type FileInfo, renderMode } from "../talos/file_mode.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
 const MAX_ENTRIES = 500;
-
-interface FileInfo {
-  name: string;
-  relative_name: string;
-  size: string;
-  mode: number;
-  modified: string;
-  is_dir: boolean;
-  error: string;
-  link: string;
-}
 
 const pathParam = (what: string) =>
   v.pipe(v.string(), v.minLength(1), v.maxLength(4096), v.description(`Absolute path of the ${what} on the node.`));
