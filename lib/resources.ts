@@ -23,7 +23,7 @@ import { definitions, getResource, resolveType } from "./talos/cosi.ts";
 import type { Sessions } from "./talos/session.ts";
 import { targetNodes } from "./talos/session.ts";
 
-export const RESOURCE_TEMPLATE = "talos://{context}/nodes/{node}/{type}/{id}";
+const RESOURCE_TEMPLATE = "talos://{context}/nodes/{node}/{type}/{id}";
 /** Watches are long-lived but still carry a deadline; a subscription past it ends and is logged. */
 const WATCH_DEADLINE_MS = 24 * 3600_000;
 
@@ -35,7 +35,7 @@ export interface TalosUri {
 }
 
 /** Parses a talos:// URI; the id may contain slashes (encoded or not). */
-export function parseTalosUri(uri: string): TalosUri {
+function parseTalosUri(uri: string): TalosUri {
   const m = /^talos:\/\/([^/]+)\/nodes\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri);
   if (!m) {
     throw new McpError(
@@ -47,7 +47,7 @@ export function parseTalosUri(uri: string): TalosUri {
   return { context, node, type, id };
 }
 
-export function talosUri(u: TalosUri): string {
+function talosUri(u: TalosUri): string {
   const e = encodeURIComponent;
   return `talos://${e(u.context)}/nodes/${e(u.node)}/${e(u.type)}/${e(u.id)}`;
 }

@@ -12,7 +12,7 @@ import { type Sessions, targetNodes } from "./talos/session.ts";
 import { learnHostnames } from "./tools/per_node.ts";
 
 /** Talos minor versions the project is tested against (TALOS_API.md §11). */
-export const TESTED_MINORS = { min: 9, max: 14 } as const;
+const TESTED_MINORS = { min: 9, max: 14 } as const;
 
 /** A warning for a version tag outside the tested range, or undefined. */
 export function versionWarning(node: string, tag: string): string | undefined {

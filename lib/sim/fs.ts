@@ -26,7 +26,7 @@ export const BIG_FILE_SIZE = 200 << 20;
 export const BIG_FILE = "/var/log/audit/kube/kube-apiserver.log";
 
 /** A text file of fixed-length lines, generated for any offset. */
-export function generatedLines(size: number, line: (i: number) => string): SimFile["content"] {
+function generatedLines(size: number, line: (i: number) => string): SimFile["content"] {
   const len = Buffer.byteLength(line(0));
   return {
     size,

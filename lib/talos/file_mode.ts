@@ -56,6 +56,3 @@ export function renderMode(raw: number): string {
   };
   return type + rwx(6, (m & SETUID) !== 0, "s") + rwx(3, (m & SETGID) !== 0, "s") + rwx(0, (m & STICKY) !== 0, "t");
 }
-
-/** Whether the mode is a directory (the `is_dir` flag says the same). */
-export const isDirMode = (raw: number) => ((raw >>> 0) & DIR) !== 0;

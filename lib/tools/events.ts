@@ -21,7 +21,7 @@ interface EventMsg {
 }
 
 /** One compact line per event: what happened, in talosctl's words where it has them. */
-export function describeEvent(e: EventMsg): string {
+function describeEvent(e: EventMsg): string {
   const d = e.data ?? {};
   const type = (d["@type"] ?? "").replace(/^.*\/machine\./, "");
   const at = e.id ? xidTime(e.id) : undefined;

@@ -11,7 +11,7 @@ import { perNode } from "./per_node.ts";
 const MAX_LINE_BYTES = 2048;
 
 /** A user regex, refused when it cannot compile or nests quantifiers (catastrophic backtracking). */
-export const grepParam = v.optional(
+const grepParam = v.optional(
   v.pipe(
     v.string(),
     v.minLength(1),

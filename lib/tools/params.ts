@@ -35,7 +35,7 @@ export const nodes = v.optional(
 );
 
 /** Common to every per-node result entry. */
-export const nodeEntry = {
+const nodeEntry = {
   node: v.string(),
   hostname: v.optional(v.string()),
   error: v.optional(v.string()),

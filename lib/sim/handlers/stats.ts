@@ -12,7 +12,7 @@ const GiB = 1024 ** 3;
 const DEFAULT_USAGE: SimUsage = { load1: 0.42, memUsed: 0.38, varUsed: 0.27, uptimeSeconds: 3 * 86_400 + 5_400 };
 
 /** The node's usage figures, defaults filled in. */
-export function usageOf(node: SimNode): SimUsage {
+function usageOf(node: SimNode): SimUsage {
   return { ...DEFAULT_USAGE, ...node.usage };
 }
 
@@ -20,7 +20,7 @@ const cpusOf = (node: SimNode) => (node.role === "controlplane" ? 4 : 8);
 const memTotalKiB = (node: SimNode) => (node.role === "controlplane" ? 8 : 16) * 1024 * 1024;
 
 /** /proc/mounts as Talos shows it: EPHEMERAL bind-mounted in several places, STATE, overlays, tmpfs. */
-export function simMounts(node: SimNode) {
+function simMounts(node: SimNode) {
   const u = usageOf(node);
   const varSize = 90 * GiB;
   const ephemeral = (on: string) => ({
