@@ -109,13 +109,27 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
     }
   });
 
-  server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+  server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
     const uri = req.params.uri;
     if (watches.has(uri)) return {};
     const u = parseTalosUri(uri);
     const abort = new AbortController();
+    // Until the watch is established the request is bounded like any call (and by the client's
+    // cancellation); only an established watch lives on, until unsubscribe or close.
+    const cancel = () => abort.abort();
+    const timer = setTimeout(cancel, config.callTimeoutMs);
+    extra.signal.addEventListener("abort", cancel, { once: true });
+    const late = () =>
+      new ToolError(
+        `The watch on ${uri} was not established within ${config.callTimeoutMs} ms (TALOS_MCP_TIMEOUT_MS); ` +
+          `check the node with talos_version, then subscribe again.`,
+      );
     try {
-      const { session, def } = await locate(sessions, u);
+      const located = await locate(sessions, u, abort.signal).catch((err) => {
+        throw abort.signal.aborted ? late() : err; // a cut-off type lookup would read as "unknown type"
+      });
+      if (abort.signal.aborted) throw late();
+      const { session, def } = located;
       const stream = session.client.stream<{ event: Array<{ event_type: string }> }>(
         "cosi.resource.State",
         "Watch",
@@ -126,8 +140,16 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
       let initial = 0;
       while (initial < 2) {
         const next = await stream.next();
-        if (next.done) throw new ToolError(`The watch on ${uri} ended before it was established.`);
+        if (next.done) {
+          throw abort.signal.aborted
+            ? late()
+            : new ToolError(`The watch on ${uri} ended before it was established; subscribe again.`);
+        }
         initial++;
+      }
+      if (watches.has(uri)) { // a concurrent subscribe to the same URI won: one watch is enough
+        await stream.return(undefined); // cancels this one's stream
+        return {};
       }
       watches.set(uri, abort);
       void (async () => {
@@ -146,6 +168,9 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
     } catch (err) {
       abort.abort();
       throw asMcp(err);
+    } finally {
+      clearTimeout(timer);
+      extra.signal.removeEventListener("abort", cancel);
     }
   });
 

@@ -104,6 +104,27 @@ describe("resources", () => {
     await h.client.unsubscribeResource({ uri: other });
     sim.cluster.setService("10.5.0.3", "apid", { healthy: true, message: "" });
   });
+
+  test("a watch that is not established in time fails the subscribe, naming the setting; a later one works", async () => {
+    const quick = await spawnHarness({ simInstance: sim, env: { TALOS_MCP_TIMEOUT_MS: "500" } });
+    const node = sim.cluster.find("10.5.0.3")!;
+    try {
+      const uri = "talos://sim/nodes/10.5.0.3/services/kubelet";
+      await quick.client.readResource({ uri }); // the type lookup is cached: only the Watch is slow below
+      const watches = sim.callsTo("Watch").length;
+      node.faults.delayMs = 10_000;
+      const err = await quick.client.subscribeResource({ uri }).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toContain(`The watch on ${uri} was not established within 500 ms (TALOS_MCP_TIMEOUT_MS)`);
+      expect(sim.callsTo("Watch").length).toBe(watches + 1);
+      node.faults.delayMs = 0;
+      await quick.client.subscribeResource({ uri });
+      await quick.client.unsubscribeResource({ uri });
+      await sim.cluster.watchersAtMost(0);
+    } finally {
+      node.faults.delayMs = 0;
+      await quick.close();
+    }
+  });
 });
 
 describe("completion", () => {
