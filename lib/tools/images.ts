@@ -108,7 +108,7 @@ export const imagePullTool = defineTool({
   name: "talos_image_pull",
   title: "Images: pull",
   description: "Pull a container image into each node's containerd (cri or system namespace). Use to " +
-    "pre-pull an installer or workload image; needs confirm: true and explicit nodes.",
+    "pre-pull an installer or workload image. Needs confirm: true and os:operator.",
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   confirm: true,
   rpcs: ["/machine.ImageService/Pull"],

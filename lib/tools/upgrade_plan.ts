@@ -42,7 +42,8 @@ export const upgradePlanTool = defineTool({
   name: "talos_upgrade_plan",
   title: "Upgrade: plan",
   description: "Plan a rolling Talos upgrade without running it: one minor version per step, control " +
-    "planes one at a time (etcd leader last) with health and quorum gates, workers in batches.",
+    "planes one at a time (etcd leader last) with health and quorum gates, workers in batches. Use before " +
+    "talos_upgrade; sends only reads.",
   annotations: READ_ONLY,
   input: {
     context,
