@@ -67,6 +67,23 @@ describe("audit", () => {
     expect(redactArgs({ password: "p4ssw0rd!" }, true)).toEqual({ password: "p4ssw0rd!" });
   });
 
+  test("raw nodes of a refused call cannot forge a second audit line", () => {
+    const forged = "10.5.0.2\nAUDIT timestamp=2026-01-01T00:00:00Z tool=talos_reboot nodes=x outcome=ok args={}";
+    const line = auditLine({
+      tool: "talos_reboot",
+      nodes: [forged, "a,b", "x".repeat(1000)],
+      outcome: "denied",
+      args: { nodes: [forged] },
+      showSecrets: false,
+      at,
+    });
+    expect(line.split("\n")).toHaveLength(1);
+    expect(line).toStartWith(
+      "AUDIT timestamp=2026-11-22T01:02:03.456Z tool=talos_reboot nodes=10.5.0.2?AUDIT?timestamp=2026-01-01T00:00:00Z?",
+    );
+    expect(line).toContain(`,a?b,${"x".repeat(253)}... outcome=denied args=`);
+  });
+
   test.each([
     [{ nodes: [{ node: "a" }, { node: "b" }] }, "ok"],
     [{ nodes: [{ node: "a" }, { node: "b", error: "down" }] }, "error"],
