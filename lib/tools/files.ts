@@ -13,7 +13,7 @@ import { type FileInfo, renderMode } from "../talos/file_mode.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { perNode, withLimitNote } from "./per_node.ts";
 
 const MAX_ENTRIES = 500;
 
@@ -88,15 +88,15 @@ export const listFilesTool = defineTool({
       if (more) capped++;
       return { entries, ...(more ? { more: true } : {}) };
     });
-    return capped
-      ? {
-        ...result,
-        truncated: {
+    return withLimitNote(
+      result,
+      capped
+        ? {
           tool_limit: `listing stopped at ${MAX_ENTRIES} entries on ${capped} node(s) (more: true)`,
           ask: "list a subdirectory, or lower max_depth",
-        },
-      }
-      : result;
+        }
+        : undefined,
+    );
   },
 });
 
@@ -212,16 +212,16 @@ export const readFileTool = defineTool({
       const text = data.toString("utf8");
       return { ...base, encoding: "utf-8", content: mask ? maskFile(args.path, text) : text };
     });
-    return cut
-      ? {
-        ...result,
-        truncated: {
+    return withLimitNote(
+      result,
+      cut
+        ? {
           tool_limit: `content cut at ${limit} bytes on ${cut} node(s) (see size per node)`,
           ask: limit < args.max_bytes
             ? `the output cap (TALOS_MCP_MAX_OUTPUT=${ctx.config.maxOutputBytes}) bounds a read; raise it to read more`
             : `raise max_bytes (up to ${MAX_READ})`,
-        },
-      }
-      : result;
+        }
+        : undefined,
+    );
   },
 });

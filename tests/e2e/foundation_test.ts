@@ -121,6 +121,9 @@ describe("talos_resource_definitions and talos_get", () => {
     expect(e.resources).toHaveLength(3);
     expect(e.more).toBe(true);
     expect(e.resources[0]).toMatchObject({ id: "apid", spec: { running: true, healthy: true } });
+    expect(r.truncated.tool_limit).toBe("listing stopped at limit=3 resources on 1 node(s) (more: true)");
+    const all = ok(await h.call("talos_get", { resource_type: "svc", nodes: ["10.5.0.2"] }));
+    expect(all.truncated).toBeUndefined();
   });
 
   test("machine config comes back as parsed documents with secrets masked", async () => {
