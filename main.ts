@@ -6,7 +6,7 @@
  * answers `initialize` before grpc-js or the protos are touched.
  */
 import { ConfigError, loadConfig } from "./lib/config.ts";
-import { setLevel } from "./lib/log.ts";
+import { log, setLevel } from "./lib/log.ts";
 import { serveStdio } from "./lib/stdio.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 
@@ -68,6 +68,8 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   setLevel(config.logLevel);
+  // Last resort: a promise someone forgot to handle must not take down a server other calls depend on.
+  process.on("unhandledRejection", (err) => log("error", `unhandled rejection: ${(err as Error)?.stack ?? err}`));
   if (httpAddr !== undefined || process.env.TALOS_MCP_HTTP_ADDR) {
     // Loaded only here: the stdio path never pays for the HTTP code.
     const { runHttp } = await import("./lib/http/mod.ts");
