@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import { quorumRefusal } from "../guards/quorum.ts";
-import { readBootId, waitForReboot } from "../talos/boot.ts";
+import { pause, readBootId, waitForReboot } from "../talos/boot.ts";
 import { etcdView, memberFor } from "../talos/etcd_health.ts";
 import { fanOut } from "../talos/fan_out.ts";
 import { nodeVersions } from "../talos/node_versions.ts";
@@ -148,10 +148,12 @@ async function etcdGate(
       reason = all ? undefined : quorumRefusal(view, [node], "one-by-one", "upgrading") ??
         "etcd is not fully healthy yet";
     } catch (err) {
+      if (ctx.signal.aborted) throw err;
       reason = err instanceof ToolError ? err.message : String(err);
     }
     if (!reason) return undefined;
     if (Date.now() + ctx.config.pollIntervalMs > deadline) return reason;
-    await new Promise((r) => setTimeout(r, ctx.config.pollIntervalMs));
+    // Cancellable: a cancelled call (or the HTTP call deadline) must not keep polling etcd until the wait timeout.
+    await pause(ctx.config.pollIntervalMs, ctx.signal);
   }
 }
