@@ -26,7 +26,7 @@ import { mayUse } from "./guards/roles.ts";
 import { audit, type Level, log, setMcpSink } from "./log.ts";
 import { registerPrompts } from "./prompts.ts";
 import { registerResources } from "./resources.ts";
-import { maskValue } from "./secrets.ts";
+import { maskText, maskValue } from "./secrets.ts";
 import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
 import { toolSchemas } from "./tools/schema.ts";
@@ -91,6 +91,10 @@ export function createServer(
     return { tools: listed.filter((t) => !roles || mayUse(t, roles)).map(describe) };
   });
 
+  // Error texts carry node answers and echoed arguments: they pass the masker too, like results do.
+  const mask = (text: string) => (config.showSecrets ? text : maskText(text));
+  const fail = (message: string) => errorResult(mask(message));
+
   const callTool = async (req: CallToolRequest, extra: Extra): Promise<CallResult> => {
     const name = req.params.name;
     const raw = (req.params.arguments ?? {}) as Record<string, unknown>;
@@ -129,7 +133,7 @@ export function createServer(
       const refusal = await runGuards(call);
       if (refusal !== undefined) {
         if (mutating) writeAudit(config, tool, raw, "denied");
-        return errorResult(refusal);
+        return fail(refusal);
       }
       const running = tool.run(call.args as never, ctx);
       const value = await (deadline ? deadline.race(running, name) : running);
@@ -139,11 +143,9 @@ export function createServer(
     } catch (err) {
       if (mutating) writeAudit(config, tool, raw, "error");
       if (err instanceof McpError) throw err;
-      if (err instanceof ToolError) return errorResult(err.message);
-      log("error", `${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`);
-      return errorResult(
-        `internal error in ${name}: ${messageOf(err)}. This is a bug in talos-mcp; the log has details.`,
-      );
+      if (err instanceof ToolError) return fail(err.message);
+      log("error", mask(`${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`));
+      return fail(`internal error in ${name}: ${messageOf(err)}. This is a bug in talos-mcp; the log has details.`);
     } finally {
       deadline?.clear();
     }

@@ -150,6 +150,13 @@ describe("talos_resource_definitions and talos_get", () => {
     expect(h.sim.callsTo("Get").length).toBe(before);
   });
 
+  test("error texts pass the secret masker too (an echoed argument that looks like a token)", async () => {
+    const r = await h.call("talos_get", { resource_type: "abcdef.0123456789abcdef" });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('Resource type "<masked: token>" is not registered');
+    expect(text(r)).not.toContain("0123456789abcdef");
+  });
+
   test("a reader certificate is refused machine config, and the error names the role", async () => {
     const reader = await spawnHarness({ simInstance: h.sim, env: { TALOS_CONTEXT: "sim-reader" } });
     try {
