@@ -18,7 +18,7 @@ import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
 import { fitToCap } from "./format.ts";
 import { log } from "./log.ts";
-import { maskValue } from "./secrets.ts";
+import { maskText, maskValue } from "./secrets.ts";
 import { definitions, getResource, resolveType } from "./talos/cosi.ts";
 import type { Sessions } from "./talos/session.ts";
 import { targetNodes } from "./talos/session.ts";
@@ -53,10 +53,12 @@ function talosUri(u: TalosUri): string {
 }
 
 /** ToolErrors (actionable) become MCP errors with the same text. */
-function asMcp(err: unknown): McpError {
+/** A failure as a JSON-RPC error; its text passes the secret masker like tool errors do (lib/server.ts). */
+function asMcp(err: unknown, showSecrets: boolean): McpError {
   if (err instanceof McpError) return err;
-  if (err instanceof ToolError) return new McpError(ErrorCode.InvalidRequest, err.message);
-  return new McpError(ErrorCode.InternalError, `internal error: ${messageOf(err)}`);
+  const mask = (text: string) => (showSecrets ? text : maskText(text));
+  if (err instanceof ToolError) return new McpError(ErrorCode.InvalidRequest, mask(err.message));
+  return new McpError(ErrorCode.InternalError, mask(`internal error: ${messageOf(err)}`));
 }
 
 /** Resolves the URI's type (alias allowed) on its node. */
@@ -105,7 +107,7 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
       fitToCap(value, config.maxOutputBytes);
       return { contents: [{ uri: req.params.uri, mimeType: "application/json", text: JSON.stringify(value) }] };
     } catch (err) {
-      throw asMcp(err);
+      throw asMcp(err, config.showSecrets);
     }
   });
 
@@ -167,7 +169,7 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
       return {};
     } catch (err) {
       abort.abort();
-      throw asMcp(err);
+      throw asMcp(err, config.showSecrets);
     } finally {
       clearTimeout(timer);
       extra.signal.removeEventListener("abort", cancel);

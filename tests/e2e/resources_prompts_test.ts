@@ -72,6 +72,11 @@ describe("resources", () => {
     await expect(h.client.readResource({ uri: "talos://sim/nodes/10.5.0.2" })).rejects.toThrow(/Expected talos:\/\//);
     await expect(h.client.readResource({ uri: "talos://sim-reader/nodes/10.5.0.2/machineconfig/v1alpha1" }))
       .rejects.toThrow(/PERMISSION_DENIED/);
+    // Error texts are masked like contents: an echoed type that looks like a bootstrap token.
+    const err = await h.client.readResource({ uri: "talos://sim/nodes/10.5.0.2/abcdef.0123456789abcdef/x" })
+      .then(() => undefined, (e: Error) => e);
+    expect(err?.message).toContain('Resource type "<masked: token>" is not registered');
+    expect(err?.message).not.toContain("0123456789abcdef");
   });
 
   test("subscribe watches (api_version 1), a change notifies, unsubscribe cancels the stream", async () => {
