@@ -2,6 +2,7 @@
  * @module Logging to stderr only: stdout carries the JSON-RPC stream. Lines
  * can also be mirrored to the MCP client as logging notifications.
  */
+import { maskText } from "./secrets.ts";
 
 /** Log levels, least severe first (MCP's names; TALOS_MCP_LOG_LEVEL takes one). */
 export const LEVELS = ["debug", "info", "notice", "warning", "error"] as const;
@@ -22,9 +23,13 @@ export function setLevel(level: Level): void {
   threshold = level;
 }
 
-/** A log line on stderr (and to the MCP client, when mirrored), if at or above the threshold. */
-export function log(level: Level, message: string): void {
+/**
+ * A log line on stderr (and to the MCP client, when mirrored), if at or above the threshold. Always
+ * masked: error details and stacks can quote node answers, and no log line needs a secret.
+ */
+export function log(level: Level, raw: string): void {
   if (LEVELS.indexOf(level) < LEVELS.indexOf(threshold)) return;
+  const message = maskText(raw);
   process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
   mcpSink?.(level, message);
 }

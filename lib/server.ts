@@ -144,7 +144,7 @@ export function createServer(
       if (mutating) writeAudit(config, tool, raw, "error");
       if (err instanceof McpError) throw err;
       if (err instanceof ToolError) return fail(err.message);
-      log("error", mask(`${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`));
+      log("error", `${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`);
       return fail(`internal error in ${name}: ${messageOf(err)}. This is a bug in talos-mcp; the log has details.`);
     } finally {
       deadline?.clear();
