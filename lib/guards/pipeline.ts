@@ -106,7 +106,7 @@ async function upgradePath(c: GuardCall): Promise<string | undefined> {
   const image = acts(c) ? c.tool.upgradeImage?.(c.args as never) : undefined;
   if (!image || c.ctx.config.skipVersionCheck) return undefined;
   const session = await c.ctx.session(c.args.context as string | undefined);
-  const versions = await nodeVersions(session, c.args.nodes as string[], c.ctx.signal);
+  const versions = await nodeVersions(session, c.args.nodes as string[], c.ctx.signal, c.ctx.config.fanOutConcurrency);
   return upgradePathRefusal(versions, image);
 }
 

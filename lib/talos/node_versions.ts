@@ -27,8 +27,9 @@ export async function nodeVersions(
   session: TalosSession,
   nodes: readonly string[],
   signal: AbortSignal,
+  concurrency: number,
 ): Promise<Map<string, string>> {
-  const outcomes = await fanOut(nodes, 8, (node) => versionTag(session, node, signal));
+  const outcomes = await fanOut(nodes, concurrency, (node) => versionTag(session, node, signal));
   const failed = outcomes.filter((o) => o.error !== undefined);
   if (failed.length) {
     throw new ToolError(

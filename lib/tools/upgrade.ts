@@ -61,7 +61,7 @@ export const upgradeTool = defineTool({
 async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes: NodeEntry[] }> {
   const session = await ctx.session(args.context);
   const nodes = args.nodes!;
-  const versions = await nodeVersions(session, nodes, ctx.signal);
+  const versions = await nodeVersions(session, nodes, ctx.signal, ctx.config.fanOutConcurrency);
   await learnHostnames(session, nodes, ctx.signal, 2_000);
   const view = await etcdView(session, [...new Set([...nodes, ...targetNodes(session.ctx)])], ctx.signal, nodes);
   const isCp = (n: string) => !!memberFor(view, n, session.hostnames.get(n));
@@ -88,7 +88,7 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes:
     const base = { from, flow: res.flow, ...(res.output?.length ? { installer_output: res.output } : {}) };
     if (!res.rebooting) return { ...base, to: from, rebooted: false };
     await waitForReboot(session, node, { before, pollMs: ctx.config.pollIntervalMs, deadline, signal: ctx.signal });
-    const to = (await nodeVersions(session, [node], ctx.signal)).get(node)!;
+    const to = (await nodeVersions(session, [node], ctx.signal, 1)).get(node)!;
     return { ...base, to, rebooted: true };
   };
   const record = (node: string, value?: Record<string, unknown>, err?: unknown) => {
