@@ -1,11 +1,12 @@
 /**
- * talos-mcp: MCP server for Talos Linux clusters.
+ * @module talos-mcp: MCP server for Talos Linux clusters.
  *
  * main.ts parses flags and picks a mode: the MCP server over stdio (default),
  * over streamable HTTP (`--http ADDR`), or the simulated cluster (`sim`). Heavy modules load lazily, so the server
  * answers `initialize` before grpc-js or the protos are touched.
  */
 import { ConfigError, loadConfig } from "./lib/config.ts";
+import { log, setLevel } from "./lib/log.ts";
 import { serveStdio } from "./lib/stdio.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 
@@ -66,6 +67,9 @@ async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  setLevel(config.logLevel);
+  // Last resort: a promise someone forgot to handle must not take down a server other calls depend on.
+  process.on("unhandledRejection", (err) => log("error", `unhandled rejection: ${(err as Error)?.stack ?? err}`));
   if (httpAddr !== undefined || process.env.TALOS_MCP_HTTP_ADDR) {
     // Loaded only here: the stdio path never pays for the HTTP code.
     const { runHttp } = await import("./lib/http/mod.ts");

@@ -1,4 +1,4 @@
-/** Proto files are embedded as text by Bun's `with { type: "text" }` imports. */
+/** @module Proto files are embedded as text by Bun's `with { type: "text" }` imports. */
 declare module "*.proto" {
   const text: string;
   export default text;

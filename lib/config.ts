@@ -5,6 +5,7 @@
  */
 import { nodePolicy } from "./guards/nodes.ts";
 import { parseAllowedPaths } from "./guards/paths.ts";
+import { type Level, LEVELS } from "./log.ts";
 
 export interface Config {
   /** Register no mutating tool at all. */
@@ -31,11 +32,14 @@ export interface Config {
   pollIntervalMs: number;
   /** How long reboot `wait` and upgrades wait for a node to come back (and etcd to be healthy), ms. */
   waitTimeoutMs: number;
+  /** Least severe level written to stderr. */
+  logLevel: Level;
 }
 
 export class ConfigError extends Error {}
 
-type Env = Record<string, string | undefined>;
+/** The process environment, or a test's stand-in. */
+export type Env = Record<string, string | undefined>;
 
 function bool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
@@ -45,7 +49,8 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}=${env[name]} is not a boolean: use true or false`);
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** A whole number in [min, max]; unset or empty gives `fallback`. */
+export function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
@@ -68,8 +73,16 @@ function bytes(env: Env, name: string, fallback: number, min: number, max: numbe
   return n;
 }
 
-function list(env: Env, name: string): string[] {
+/** A comma-separated list, entries trimmed, empty ones dropped. */
+export function list(env: Env, name: string): string[] {
   return (env[name] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function level(env: Env, name: string, fallback: Level): Level {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if ((LEVELS as readonly string[]).includes(raw)) return raw as Level;
+  throw new ConfigError(`${name}=${env[name]} is not a log level: use one of ${LEVELS.join(", ")}`);
 }
 
 /** A list of node entries (IPs, CIDRs, hostnames), each checked now so a typo stops the server. */
@@ -107,5 +120,6 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     warmUp: bool(env, "TALOS_MCP_WARMUP", true),
     pollIntervalMs: int(env, "TALOS_MCP_POLL_INTERVAL_MS", 5_000, 10, 60_000),
     waitTimeoutMs: int(env, "TALOS_MCP_WAIT_TIMEOUT_MS", 15 * 60_000, 1_000, 3_600_000),
+    logLevel: level(env, "TALOS_MCP_LOG_LEVEL", "info"),
   });
 }

@@ -2,25 +2,34 @@
  * @module Logging to stderr only: stdout carries the JSON-RPC stream. Lines
  * can also be mirrored to the MCP client as logging notifications.
  */
+import { maskText } from "./secrets.ts";
 
-export type Level = "debug" | "info" | "notice" | "warning" | "error";
-const ORDER: Level[] = ["debug", "info", "notice", "warning", "error"];
+/** Log levels, least severe first (MCP's names; TALOS_MCP_LOG_LEVEL takes one). */
+export const LEVELS = ["debug", "info", "notice", "warning", "error"] as const;
+export type Level = typeof LEVELS[number];
 
 type Sink = (level: Level, message: string) => void;
 let mcpSink: Sink | undefined;
-let threshold: Level = (process.env.TALOS_MCP_LOG_LEVEL as Level | undefined) ?? "info";
+// main.ts sets the validated TALOS_MCP_LOG_LEVEL before anything logs.
+let threshold: Level = "info";
 
 /** Mirror log lines to the connected MCP client (set once the server is up). */
 export function setMcpSink(sink: Sink | undefined): void {
   mcpSink = sink;
 }
 
+/** Lines below `level` are dropped (audit lines never are). */
 export function setLevel(level: Level): void {
   threshold = level;
 }
 
-export function log(level: Level, message: string): void {
-  if (ORDER.indexOf(level) < ORDER.indexOf(threshold)) return;
+/**
+ * A log line on stderr (and to the MCP client, when mirrored), if at or above the threshold. Always
+ * masked: error details and stacks can quote node answers, and no log line needs a secret.
+ */
+export function log(level: Level, raw: string): void {
+  if (LEVELS.indexOf(level) < LEVELS.indexOf(threshold)) return;
+  const message = maskText(raw);
   process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
   mcpSink?.(level, message);
 }

@@ -28,7 +28,7 @@ interface PromptSpec {
 const ctxArg: PromptArg = { name: "context", description: "talosconfig context (cluster); default: the current one" };
 const ctxNote = (a: Record<string, string>) => (a.context ? ` Pass context: "${a.context}" to every tool.` : "");
 
-export const PROMPTS: readonly PromptSpec[] = [
+const PROMPTS: readonly PromptSpec[] = [
   {
     name: "troubleshoot_node",
     title: "Troubleshoot a node",

@@ -18,12 +18,12 @@ import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
 import { fitToCap } from "./format.ts";
 import { log } from "./log.ts";
-import { maskValue } from "./secrets.ts";
+import { maskText, maskValue } from "./secrets.ts";
 import { definitions, getResource, resolveType } from "./talos/cosi.ts";
 import type { Sessions } from "./talos/session.ts";
 import { targetNodes } from "./talos/session.ts";
 
-export const RESOURCE_TEMPLATE = "talos://{context}/nodes/{node}/{type}/{id}";
+const RESOURCE_TEMPLATE = "talos://{context}/nodes/{node}/{type}/{id}";
 /** Watches are long-lived but still carry a deadline; a subscription past it ends and is logged. */
 const WATCH_DEADLINE_MS = 24 * 3600_000;
 
@@ -35,7 +35,7 @@ export interface TalosUri {
 }
 
 /** Parses a talos:// URI; the id may contain slashes (encoded or not). */
-export function parseTalosUri(uri: string): TalosUri {
+function parseTalosUri(uri: string): TalosUri {
   const m = /^talos:\/\/([^/]+)\/nodes\/([^/]+)\/([^/]+)\/(.+)$/.exec(uri);
   if (!m) {
     throw new McpError(
@@ -47,16 +47,18 @@ export function parseTalosUri(uri: string): TalosUri {
   return { context, node, type, id };
 }
 
-export function talosUri(u: TalosUri): string {
+function talosUri(u: TalosUri): string {
   const e = encodeURIComponent;
   return `talos://${e(u.context)}/nodes/${e(u.node)}/${e(u.type)}/${e(u.id)}`;
 }
 
 /** ToolErrors (actionable) become MCP errors with the same text. */
-function asMcp(err: unknown): McpError {
+/** A failure as a JSON-RPC error; its text passes the secret masker like tool errors do (lib/server.ts). */
+function asMcp(err: unknown, showSecrets: boolean): McpError {
   if (err instanceof McpError) return err;
-  if (err instanceof ToolError) return new McpError(ErrorCode.InvalidRequest, err.message);
-  return new McpError(ErrorCode.InternalError, `internal error: ${messageOf(err)}`);
+  const mask = (text: string) => (showSecrets ? text : maskText(text));
+  if (err instanceof ToolError) return new McpError(ErrorCode.InvalidRequest, mask(err.message));
+  return new McpError(ErrorCode.InternalError, mask(`internal error: ${messageOf(err)}`));
 }
 
 /** Resolves the URI's type (alias allowed) on its node. */
@@ -105,17 +107,31 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
       fitToCap(value, config.maxOutputBytes);
       return { contents: [{ uri: req.params.uri, mimeType: "application/json", text: JSON.stringify(value) }] };
     } catch (err) {
-      throw asMcp(err);
+      throw asMcp(err, config.showSecrets);
     }
   });
 
-  server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+  server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
     const uri = req.params.uri;
     if (watches.has(uri)) return {};
     const u = parseTalosUri(uri);
     const abort = new AbortController();
+    // Until the watch is established the request is bounded like any call (and by the client's
+    // cancellation); only an established watch lives on, until unsubscribe or close.
+    const cancel = () => abort.abort();
+    const timer = setTimeout(cancel, config.callTimeoutMs);
+    extra.signal.addEventListener("abort", cancel, { once: true });
+    const late = () =>
+      new ToolError(
+        `The watch on ${uri} was not established within ${config.callTimeoutMs} ms (TALOS_MCP_TIMEOUT_MS); ` +
+          `check the node with talos_version, then subscribe again.`,
+      );
     try {
-      const { session, def } = await locate(sessions, u);
+      const located = await locate(sessions, u, abort.signal).catch((err) => {
+        throw abort.signal.aborted ? late() : err; // a cut-off type lookup would read as "unknown type"
+      });
+      if (abort.signal.aborted) throw late();
+      const { session, def } = located;
       const stream = session.client.stream<{ event: Array<{ event_type: string }> }>(
         "cosi.resource.State",
         "Watch",
@@ -126,8 +142,16 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
       let initial = 0;
       while (initial < 2) {
         const next = await stream.next();
-        if (next.done) throw new ToolError(`The watch on ${uri} ended before it was established.`);
+        if (next.done) {
+          throw abort.signal.aborted
+            ? late()
+            : new ToolError(`The watch on ${uri} ended before it was established; subscribe again.`);
+        }
         initial++;
+      }
+      if (watches.has(uri)) { // a concurrent subscribe to the same URI won: one watch is enough
+        await stream.return(undefined); // cancels this one's stream
+        return {};
       }
       watches.set(uri, abort);
       void (async () => {
@@ -145,7 +169,10 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
       return {};
     } catch (err) {
       abort.abort();
-      throw asMcp(err);
+      throw asMcp(err, config.showSecrets);
+    } finally {
+      clearTimeout(timer);
+      extra.signal.removeEventListener("abort", cancel);
     }
   });
 

@@ -73,7 +73,7 @@ function walk(v: unknown, key: string): unknown {
  * and service secrets, kubelet and Kubernetes keys, and etcd's data (every
  * Kubernetes Secret). Only certificates (public) are shown from them.
  */
-export const SECRET_DIRS: readonly string[] = [
+const SECRET_DIRS: readonly string[] = [
   "/system/secrets",
   "/var/lib/kubelet/pki",
   "/etc/kubernetes/pki",

@@ -8,11 +8,12 @@ import type { Config } from "./config.ts";
 import { messageOf } from "./errors.ts";
 import { log } from "./log.ts";
 import { fanOut } from "./talos/fan_out.ts";
+import { versionTag } from "./talos/node_versions.ts";
 import { type Sessions, targetNodes } from "./talos/session.ts";
 import { learnHostnames } from "./tools/per_node.ts";
 
 /** Talos minor versions the project is tested against (TALOS_API.md §11). */
-export const TESTED_MINORS = { min: 9, max: 14 } as const;
+const TESTED_MINORS = { min: 9, max: 14 } as const;
 
 /** A warning for a version tag outside the tested range, or undefined. */
 export function versionWarning(node: string, tag: string): string | undefined {
@@ -32,15 +33,7 @@ export async function warmUp(sessions: Sessions, config: Readonly<Config>): Prom
     const session = await sessions.get();
     const nodes = targetNodes(session.ctx);
     const hostnames = learnHostnames(session, nodes, new AbortController().signal, config.callTimeoutMs);
-    const results = await fanOut(nodes, config.fanOutConcurrency, async (node) => {
-      const res = await session.client.unary<{ messages: Array<{ version: { tag: string } | null }> }>(
-        "machine.MachineService",
-        "Version",
-        {},
-        { node },
-      );
-      return res.messages?.[0]?.version?.tag ?? "";
-    });
+    const results = await fanOut(nodes, config.fanOutConcurrency, (node) => versionTag(session, node));
     await hostnames;
     for (const r of results) {
       const warning = r.value ? versionWarning(r.node, r.value) : undefined;

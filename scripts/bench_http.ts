@@ -1,5 +1,5 @@
 /**
- * `npm run bench:http`: throughput, latency and memory of dist/talos-mcp
+ * @module `npm run bench:http`: throughput, latency and memory of dist/talos-mcp
  * --http under 20 concurrent SDK clients calling talos_version against the
  * simulator. The simulator and the clients run in this process, so on a
  * small machine they compete with the server for CPU: the figures are a

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:stream`: memory of dist/talos-mcp while tools stream a
+ * @module `npm run bench:stream`: memory of dist/talos-mcp while tools stream a
  * 200 MiB simulated file and a 200 MiB simulated log. Samples the server's
  * RSS every 5 ms (and its kernel-kept peak, VmHWM, reset before each run)
  * and prints the growth over the idle baseline. Target: ≤ 16 MiB. Prints

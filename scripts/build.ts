@@ -1,5 +1,5 @@
 /**
- * Builds dist/talos-mcp: one self-contained executable with the protos
+ * @module Builds dist/talos-mcp: one self-contained executable with the protos
  * embedded, stamped with version and commit.
  *
  *   bun scripts/build.ts                       host platform → dist/talos-mcp

@@ -1,5 +1,5 @@
 /**
- * The Kubernetes manifests stay consistent with the server: the paths, probes
+ * @module The Kubernetes manifests stay consistent with the server: the paths, probes
  * and variables they use exist, and the hardening the README promises is there.
  */
 import { expect, test } from "bun:test";

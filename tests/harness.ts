@@ -1,5 +1,5 @@
 /**
- * Test harness: a simulated cluster plus an MCP client connected either to the
+ * @module Test harness: a simulated cluster plus an MCP client connected either to the
  * compiled binary over stdio (end-to-end) or to the server in-process (fast
  * tool tests). Both use the official SDK Client.
  */
@@ -147,4 +147,20 @@ export function entry(result: { nodes: Array<{ node: string }> }, node: string):
   const e = result.nodes.find((n) => n.node === node);
   if (!e) throw new Error(`no entry for ${node} in ${JSON.stringify(result).slice(0, 300)}`);
   return e;
+}
+
+/** Runs `fn` with simulated node `i` down (unreachable through apid), then brings it back. */
+export async function withNodeDown<T>(sim: Sim, i: number, fn: () => Promise<T>): Promise<T> {
+  sim.cluster.nodes[i].faults.down = true;
+  try {
+    return await fn();
+  } finally {
+    sim.cluster.nodes[i].faults.down = false;
+  }
+}
+
+/** From now on: `(method)` lists the calls to that method (short name) the simulator recorded since. */
+export function callsSince(sim: Sim): (method: string) => Sim["calls"] {
+  const n = sim.calls.length;
+  return (method) => sim.calls.slice(n).filter((c) => c.method.endsWith(`/${method}`));
 }

@@ -1,5 +1,5 @@
 /**
- * Test harness for the HTTP transport: dist/talos-mcp --http on a free
+ * @module Test harness for the HTTP transport: dist/talos-mcp --http on a free
  * loopback port against a simulated cluster, and SDK clients over
  * StreamableHTTPClientTransport.
  */

@@ -1,5 +1,5 @@
 /**
- * Log lines raised during a tool call travel on that call's SSE stream, to
+ * @module Log lines raised during a tool call travel on that call's SSE stream, to
  * that client only, however many calls run at once (in-process serveHttp
  * with a test tool that logs; the binary cannot carry a test tool).
  */

@@ -1,3 +1,4 @@
+/** @module Our proto/ subset matches the upstream Talos and COSI protos on the wire (names, numbers, types). */
 // Wire-compatibility test for the project's own proto definitions (proto/).
 //
 // Our .proto files are a hand-written subset of the Talos gRPC API. This test
@@ -14,6 +15,7 @@ import path from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import protobuf from "protobufjs";
+import { LOADER_OPTIONS } from "../lib/talos/protos.ts";
 
 const REPO_DIR = path.resolve(import.meta.dir, "..");
 const PROTO_DIR = path.join(REPO_DIR, "proto");
@@ -93,15 +95,6 @@ const EVENT_PAYLOADS = [
 
 /** Well-known types the loader provides (never shipped as files). */
 const WELL_KNOWN = ["any", "duration", "empty", "timestamp", "descriptor"];
-
-const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  json: true,
-};
 
 // ---------------------------------------------------------------- loading
 

@@ -1,5 +1,5 @@
 /**
- * The agent-facing surface, reviewed: a snapshot of tools/list (default and
+ * @module The agent-facing surface, reviewed: a snapshot of tools/list (default and
  * read-only) and invariants every tool must keep. UPDATE_SNAPSHOTS=1 rewrites
  * the snapshots; under CI a missing snapshot fails.
  */

@@ -30,9 +30,18 @@ export interface AuditEntry {
   at?: Date;
 }
 
-/** One line, no newline inside (the JSON is compact, node names cannot hold spaces). */
+/**
+ * A node as logged. Refused calls are audited with their raw, unvalidated arguments, so a "node" may hold
+ * a newline and a forged second AUDIT line: whitespace, controls and commas become "?", and length is capped.
+ */
+const auditNode = (n: unknown) => {
+  const s = String(n).replace(/[\p{Cc}\s,]/gu, "?");
+  return s.length > 253 ? `${s.slice(0, 253)}...` : s;
+};
+
+/** One line, no newline inside (the JSON is compact; nodes are sanitised). */
 export function auditLine(e: AuditEntry): string {
-  const nodes = e.nodes.map(String).filter(Boolean).join(",") || "-";
+  const nodes = e.nodes.map(auditNode).filter(Boolean).join(",") || "-";
   return `AUDIT timestamp=${(e.at ?? new Date()).toISOString()} tool=${e.tool} nodes=${nodes} ` +
     `outcome=${e.outcome} args=${JSON.stringify(redactArgs(e.args, e.showSecrets))}`;
 }

@@ -4,9 +4,7 @@
  * the server without a token stops it with a message saying what to set.
  */
 import { readFileSync } from "node:fs";
-import { ConfigError } from "../config.ts";
-
-type Env = Record<string, string | undefined>;
+import { ConfigError, type Env, int, list } from "../config.ts";
 
 export interface HttpOptions {
   host: string;
@@ -48,20 +46,6 @@ export function parseListenAddr(raw: string): { host: string; port: number } {
     );
   }
   return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name}=${raw} must be a whole number from ${min} to ${max}`);
-  }
-  return n;
-}
-
-function list(env: Env, name: string): string[] {
-  return (env[name] ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 }
 
 function readToken(env: Env): string | undefined {

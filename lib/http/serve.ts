@@ -21,7 +21,7 @@ import { readinessCheck } from "./ready.ts";
 type Env = Record<string, string | undefined>;
 
 /** Header naming the talosconfig context for calls that pass no `context` argument. */
-export const CONTEXT_HEADER = "x-talos-context";
+const CONTEXT_HEADER = "x-talos-context";
 
 export interface HttpServer {
   url: string;

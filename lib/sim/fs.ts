@@ -5,6 +5,7 @@
  * simulator either), and the directory walk MachineService.List does.
  */
 import { createHash } from "node:crypto";
+import { CHAR_DEVICE, DEVICE, DIR, type FileInfo, STICKY, SYMLINK } from "../talos/file_mode.ts";
 import type { SimNode } from "./model.ts";
 import { procFiles } from "./procfs.ts";
 
@@ -19,12 +20,6 @@ export interface SimFile {
   link?: string;
 }
 
-/** Go FileMode type bits. */
-export const MODE_DIR = 0x80000000;
-export const MODE_SYMLINK = 0x08000000;
-const MODE_CHAR_DEVICE = 0x00200000;
-const MODE_DEVICE = 0x04000000;
-
 const T0 = 1_763_769_600; // 2025-11-22, a fixed "install time" so listings are stable
 
 /** Size of the generated kube-apiserver audit log on control-plane nodes. */
@@ -32,7 +27,7 @@ export const BIG_FILE_SIZE = 200 << 20;
 export const BIG_FILE = "/var/log/audit/kube/kube-apiserver.log";
 
 /** A text file of fixed-length lines, generated for any offset. */
-export function generatedLines(size: number, line: (i: number) => string): SimFile["content"] {
+function generatedLines(size: number, line: (i: number) => string): SimFile["content"] {
   const len = Buffer.byteLength(line(0));
   return {
     size,
@@ -85,12 +80,12 @@ export function nodeFiles(node: SimNode): Map<string, SimFile> {
       f(`NAME="Talos"\nID=talos\nVERSION_ID=${node.version}\nPRETTY_NAME="Talos (${node.version})"\n`),
     ],
     ["/etc/resolv.conf", f("nameserver 10.5.0.1\n")],
-    ["/etc/localtime", { mode: MODE_SYMLINK | 0o777, mtime: T0, link: "/usr/share/zoneinfo/UTC" }],
+    ["/etc/localtime", { mode: SYMLINK | 0o777, mtime: T0, link: "/usr/share/zoneinfo/UTC" }],
     ["/usr/share/zoneinfo/UTC", f("TZif2\n")],
-    ["/var/run", { mode: MODE_SYMLINK | 0o777, mtime: T0, link: "/run" }],
+    ["/var/run", { mode: SYMLINK | 0o777, mtime: T0, link: "/run" }],
     ["/run/containerd/containerd.sock", { mode: 0x01000000 | 0o660, mtime: T0 }], // Go ModeSocket
-    ["/dev/null", { mode: MODE_DEVICE | MODE_CHAR_DEVICE | 0o666, mtime: T0 }],
-    ["/tmp", { mode: MODE_DIR | 0x00100000 | 0o777, mtime: T0 }], // sticky, like /tmp everywhere
+    ["/dev/null", { mode: DEVICE | CHAR_DEVICE | 0o666, mtime: T0 }],
+    ["/tmp", { mode: DIR | STICKY | 0o777, mtime: T0 }], // sticky, like /tmp everywhere
     ["/proc/sys/kernel/random/boot_id", f(`${node.bootId}\n`, 0o444)],
     ["/bin/containerd", f(binary(1 << 20, "containerd"), 0o755)],
     // Secrets, where Talos keeps them: masking must hide every key below.
@@ -133,29 +128,15 @@ function auditLine(i: number): string {
   }","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/kube-system/pods","verb":"list","ts":"${ts}"}\n`;
 }
 
-/** What List sends for one entry, minus metadata. */
-export interface ListEntry {
-  name: string;
-  relative_name: string;
-  size: string;
-  mode: number;
-  modified: string;
-  is_dir: boolean;
-  link: string;
-  error: string;
-  uid: number;
-  gid: number;
-}
-
 /** The node's tree: every file plus the directories its paths imply. */
 function tree(node: SimNode): Map<string, SimFile> {
   const files = nodeFiles(node);
-  const all = new Map<string, SimFile>([["/", { mode: MODE_DIR | 0o755, mtime: T0 }]]);
+  const all = new Map<string, SimFile>([["/", { mode: DIR | 0o755, mtime: T0 }]]);
   for (const path of files.keys()) {
     const parts = path.split("/");
     for (let i = 2; i < parts.length; i++) {
       const dir = parts.slice(0, i).join("/");
-      if (!all.has(dir)) all.set(dir, { mode: MODE_DIR | 0o755, mtime: T0 });
+      if (!all.has(dir)) all.set(dir, { mode: DIR | 0o755, mtime: T0 });
     }
   }
   for (const [path, file] of files) all.set(path, file);
@@ -164,7 +145,7 @@ function tree(node: SimNode): Map<string, SimFile> {
 
 function sizeOf(file: SimFile): number {
   if (file.link) return file.link.length;
-  if (file.mode & MODE_DIR) return 4096;
+  if (file.mode & DIR) return 4096;
   return typeof file.content === "string" ? Buffer.byteLength(file.content) : file.content?.size ?? 0;
 }
 
@@ -173,19 +154,19 @@ function sizeOf(file: SimFile): number {
  * lexical order down to `depth` levels (0 or less: unlimited); a symlinked
  * root is resolved, symlinks below it are not followed.
  */
-export function* walk(node: SimNode, rawRoot: string, depth: number): Generator<ListEntry> {
+export function* walk(node: SimNode, rawRoot: string, depth: number): Generator<FileInfo> {
   const all = tree(node);
   let root = ("/" + rawRoot.replace(/^\/+/, "")).replace(/(.)\/+$/, "$1");
   const start = all.get(root);
   if (!start) throw new Error(`lstat ${root}: no such file or directory`);
   if (start.link) root = start.link;
-  const entry = (path: string, file: SimFile): ListEntry => ({
+  const entry = (path: string, file: SimFile): FileInfo => ({
     name: path,
     relative_name: path === root ? "." : path.slice(root === "/" ? 1 : root.length + 1),
     size: String(sizeOf(file)),
     mode: file.mode >>> 0,
     modified: String(file.mtime),
-    is_dir: (file.mode & MODE_DIR) !== 0,
+    is_dir: (file.mode & DIR) !== 0,
     link: file.link ?? "",
     error: "",
     uid: 0,
@@ -194,7 +175,7 @@ export function* walk(node: SimNode, rawRoot: string, depth: number): Generator<
   const rootFile = all.get(root);
   if (!rootFile) throw new Error(`lstat ${root}: no such file or directory`);
   yield entry(root, rootFile);
-  if (!(rootFile.mode & MODE_DIR)) return;
+  if (!(rootFile.mode & DIR)) return;
   const prefix = root === "/" ? "/" : root + "/";
   const below = [...all.keys()].filter((p) => p.startsWith(prefix) && p !== root).sort();
   for (const path of below) {

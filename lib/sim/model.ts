@@ -1,11 +1,11 @@
 /**
  * @module The simulated cluster's state: nodes with realistic Talos data
- * (versions, services, COSI resources, machine config) and per-node faults
- * that tests and demos switch on and off.
+ * (versions, services; COSI resources in resources.ts, machine configs in
+ * machine_config.ts) and per-node faults that tests and demos switch on and off.
  */
-import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
-import { stringify } from "yaml";
-import { DEFINITIONS } from "./definitions.ts";
+import { randomBytes, randomUUID } from "node:crypto";
+import { type ClusterSecrets, clusterSecrets, machineConfig } from "./machine_config.ts";
+import { nodeResources } from "./resources.ts";
 
 export type Role = "controlplane" | "worker";
 
@@ -144,83 +144,6 @@ function uint64(): string {
   return BigInt("0x" + randomBytes(8).toString("hex")).toString(); // usually > 2^53: must survive as a string
 }
 
-const b64 = (s: string) => Buffer.from(s).toString("base64");
-
-function fakeKeyPem(): string {
-  return generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString()
-    .replace(/(BEGIN|END) PRIVATE KEY/g, "$1 ED25519 PRIVATE KEY");
-}
-
-/** A machine config shaped like `talosctl gen config` output, with (fake) secrets in the usual places. */
-function machineConfig(node: { hostname: string; role: Role; ip: string }, cluster: ClusterSecrets): string {
-  const v1alpha1 = {
-    version: "v1alpha1",
-    debug: false,
-    persist: true,
-    machine: {
-      type: node.role,
-      token: cluster.machineToken,
-      ca: { crt: cluster.osCaCrt, key: cluster.osCaKey },
-      certSANs: [],
-      kubelet: { image: "ghcr.io/siderolabs/kubelet:v1.34.1", defaultRuntimeSeccompProfileEnabled: true },
-      network: { hostname: node.hostname },
-      install: { disk: "/dev/sda", image: "ghcr.io/siderolabs/installer:v1.13.9", wipe: false },
-      features: { rbac: true, stableHostname: true, apidCheckExtKeyUsage: true },
-    },
-    cluster: {
-      id: cluster.id,
-      secret: cluster.secret,
-      controlPlane: { endpoint: "https://10.5.0.2:6443" },
-      clusterName: cluster.name,
-      network: { dnsDomain: "cluster.local", podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.96.0.0/12"] },
-      token: cluster.bootstrapToken,
-      secretboxEncryptionSecret: cluster.secretbox,
-      ca: { crt: cluster.k8sCaCrt, key: cluster.k8sCaKey },
-      serviceAccount: { key: cluster.saKey },
-      etcd: { ca: { crt: cluster.etcdCaCrt, key: cluster.etcdCaKey } },
-      discovery: { enabled: true },
-    },
-  };
-  const hostnameDoc = { apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: node.hostname };
-  return [stringify(v1alpha1), stringify(hostnameDoc)].join("---\n");
-}
-
-interface ClusterSecrets {
-  name: string;
-  id: string;
-  secret: string;
-  machineToken: string;
-  bootstrapToken: string;
-  secretbox: string;
-  osCaCrt: string;
-  osCaKey: string;
-  k8sCaCrt: string;
-  k8sCaKey: string;
-  saKey: string;
-  etcdCaCrt: string;
-  etcdCaKey: string;
-}
-
-function clusterSecrets(name: string): ClusterSecrets {
-  const token = () => `${randomBytes(3).toString("hex")}.${randomBytes(8).toString("hex")}`;
-  const crt = b64("-----BEGIN CERTIFICATE-----\nMIIBPzCB8qADAgECAhEA\n-----END CERTIFICATE-----\n");
-  return {
-    name,
-    id: randomBytes(32).toString("base64"),
-    secret: randomBytes(32).toString("base64"),
-    machineToken: token(),
-    bootstrapToken: token(),
-    secretbox: randomBytes(32).toString("base64"),
-    osCaCrt: crt,
-    osCaKey: b64(fakeKeyPem()),
-    k8sCaCrt: crt,
-    k8sCaKey: b64(fakeKeyPem()),
-    saKey: b64(fakeKeyPem()),
-    etcdCaCrt: crt,
-    etcdCaKey: b64(fakeKeyPem()),
-  };
-}
-
 /** The whole simulated cluster. Mutable: tests and tools change it. */
 export class SimCluster {
   readonly nodes: SimNode[];
@@ -331,143 +254,8 @@ export class SimCluster {
     return this.nodes.filter((n) => n.role === "controlplane");
   }
 
-  /** Every COSI resource a node serves, computed from its current state. */
+  /** Every COSI resource a node serves, computed from its current state (lib/sim/resources.ts). */
   resources(node: SimNode): SimResource[] {
-    const r = (namespace: string, type: string, id: string, spec: unknown, extra: Partial<SimResource> = {}) => ({
-      namespace,
-      type,
-      id,
-      version: 1,
-      owner: "",
-      spec,
-      ...extra,
-    });
-    const out: SimResource[] = DEFINITIONS.map((d) =>
-      r("meta", "ResourceDefinitions.meta.cosi.dev", d.type.toLowerCase(), d)
-    );
-    for (const ns of ["runtime", "config", "network", "cluster", "etcd", "k8s", "secrets", "hardware", "meta"]) {
-      out.push(r("meta", "Namespaces.meta.cosi.dev", ns, { description: `${ns} resources` }));
-    }
-    const running = !node.faults.down;
-    out.push(r("runtime", "MachineStatuses.runtime.talos.dev", "machine", {
-      stage: running ? "running" : "rebooting",
-      status: { ready: running, unmetConditions: [] },
-    }, { owner: "runtime.MachineStatusController" }));
-    for (const s of node.services) {
-      out.push(r("runtime", "Services.v1alpha1.talos.dev", s.id, {
-        running: s.state === "Running",
-        healthy: s.healthy === true,
-        unknown: s.healthy === null,
-      }, { owner: "v1alpha1.ServiceController" }));
-    }
-    for (const n of this.nodes) {
-      out.push(r("cluster", "Members.cluster.talos.dev", n.hostname, {
-        nodeId: n.etcdMemberId.slice(0, 10),
-        addresses: [n.ip],
-        hostname: n.hostname,
-        machineType: n.role,
-        operatingSystem: `Talos (${n.version})`,
-        controlPlane: n.role === "controlplane" ? { apiServerPort: 6443 } : null,
-      }, { owner: "cluster.MemberController" }));
-    }
-    out.push(r("cluster", "Infos.cluster.talos.dev", "current", { clusterId: "c1u5t3r", clusterName: this.name }));
-    out.push(r("network", "NodeAddresses.net.talos.dev", "current", { addresses: [`${node.ip}/24`] }));
-    out.push(r("network", "AddressStatuses.net.talos.dev", `eth0/${node.ip}/24`, {
-      address: `${node.ip}/24`,
-      local: node.ip,
-      linkName: "eth0",
-      family: "inet4",
-      scope: "global",
-      flags: "permanent",
-    }));
-    for (const link of ["lo", "eth0"]) {
-      out.push(r("network", "LinkStatuses.net.talos.dev", link, {
-        type: link === "lo" ? "loopback" : "ether",
-        kind: "",
-        operationalState: link === "lo" ? "unknown" : "up",
-        linkState: true,
-        mtu: link === "lo" ? 65536 : 1500,
-        hardwareAddr: link === "lo" ? "00:00:00:00:00:00" : `52:54:00:05:00:${node.ip.split(".")[3].padStart(2, "0")}`,
-      }));
-    }
-    out.push(r("network", "RouteStatuses.net.talos.dev", "inet4/10.5.0.1//1024", {
-      family: "inet4",
-      dst: "",
-      src: node.ip,
-      gateway: "10.5.0.1",
-      outLinkName: "eth0",
-      table: "main",
-      priority: 1024,
-      scope: "global",
-      protocol: "static",
-    }));
-    out.push(r("network", "HostnameStatuses.net.talos.dev", "hostname", { hostname: node.hostname, domainname: "" }));
-    out.push(r("network", "ResolverStatuses.net.talos.dev", "resolvers", { dnsServers: ["10.5.0.1"] }));
-    out.push(r("runtime", "TimeStatuses.v1alpha1.talos.dev", "node", { synced: true, epoch: 1, syncDisabled: false }));
-    out.push(r("runtime", "Versions.runtime.talos.dev", "version", { version: node.version }));
-    out.push(r("hardware", "SystemInformations.hardware.talos.dev", "systeminformation", {
-      manufacturer: "QEMU",
-      productName: "Standard PC (Q35 + ICH9, 2009)",
-      uuid: node.bootId,
-    }));
-    out.push(r("runtime", "Disks.block.talos.dev", "sda", {
-      dev_path: "/dev/sda",
-      size: 107374182400,
-      pretty_size: "107 GB",
-      model: "QEMU HARDDISK",
-      transport: "virtio",
-      rotational: true,
-      readonly: false,
-    }));
-    out.push(r("config", "MachineTypes.config.talos.dev", "machine-type", node.role, { yamlSpec: `${node.role}\n` }));
-    for (const id of ["v1alpha1", "persistent"]) {
-      out.push(r("config", "MachineConfigs.config.talos.dev", id, null, machineConfigEncoding(node)));
-    }
-    out.push(r("secrets", "OSRootSecrets.secrets.talos.dev", "os", {
-      issuingCA: { crt: this.secrets.osCaCrt, key: this.secrets.osCaKey },
-    }));
-    if (node.role === "controlplane") {
-      out.push(r("etcd", "EtcdMembers.etcd.talos.dev", "local", {
-        memberID: BigInt(node.etcdMemberId).toString(16).padStart(16, "0"),
-      }));
-      for (const pod of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
-        out.push(r("k8s", "StaticPodStatuses.kubernetes.talos.dev", `kube-system/${pod}-${node.hostname}`, {
-          phase: "Running",
-          conditions: [{ type: "Ready", status: "True" }],
-        }));
-      }
-    }
-    for (const d of node.diagnostics ?? []) {
-      out.push(r("runtime", "Diagnostics.runtime.talos.dev", d.id, { message: d.message, details: d.details }));
-    }
-    out.push(r("k8s", "KubeletSpecs.kubernetes.talos.dev", "kubelet", {
-      image: "ghcr.io/siderolabs/kubelet:v1.34.1",
-      args: [`--hostname-override=${node.hostname}`],
-      expectedNodename: node.hostname,
-    }));
-    out.push(r("k8s", "NodeStatuses.kubernetes.talos.dev", node.hostname, {
-      nodename: node.hostname,
-      nodeReady: true,
-      unschedulable: false,
-      labels: { "kubernetes.io/hostname": node.hostname },
-    }));
-    return out;
+    return nodeResources(this, node, this.secrets);
   }
-}
-
-/** MachineConfig on the wire: a string scalar with an annotation since 1.12, raw text before (§6.4). */
-function machineConfigEncoding(node: SimNode): Partial<SimResource> {
-  const minor = Number(/^v?1\.(\d+)/.exec(node.version)?.[1] ?? 13);
-  const text = node.machineConfig;
-  const bytes = Buffer.from(text);
-  // MachineConfigSpec { bytes yaml_marshalled = 1; } encoded by hand: tag 0x0a, varint length, bytes.
-  const lenBytes: number[] = [];
-  for (let n = bytes.length;; n >>>= 7) {
-    lenBytes.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-    if (n < 0x80) break;
-  }
-  const protoSpec = Buffer.concat([Buffer.from([0x0a, ...lenBytes]), bytes]);
-  return minor >= 12
-    ? { yamlSpec: stringify(text), annotations: { "talos.dev/yaml-spec": "1" }, protoSpec }
-    : { yamlSpec: text, protoSpec };
 }

@@ -58,11 +58,6 @@ const TABLES: HandlerTable[] = [
   healthHandlers,
 ];
 
-/** Handler tables added by later modules (logs, files, etcd, ...). */
-export function registerHandlers(table: HandlerTable): void {
-  TABLES.push(table);
-}
-
 function lookup<K extends keyof HandlerTable>(kind: K, path: string): HandlerTable[K][string] | undefined {
   for (let i = TABLES.length - 1; i >= 0; i--) {
     const h = TABLES[i][kind][path];

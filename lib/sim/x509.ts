@@ -3,7 +3,7 @@
  * certificates, DER-encoded by hand so the simulator needs neither openssl nor
  * an ASN.1 library in the shipped binary. Only what Talos certificates carry.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
+import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto";
 import { isIP } from "node:net";
 
 /** A certificate with its private key, both PEM. */
@@ -168,6 +168,3 @@ export function issue(req: CertRequest, issuer?: Issued): Issued {
     subjectDer: subject,
   };
 }
-
-/** Public key of an issued certificate, for tests that check signatures. */
-export const publicKeyOf = (i: Issued): KeyObject => createPublicKey(i.key);

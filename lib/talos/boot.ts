@@ -82,7 +82,8 @@ export async function waitForReboot(
   }
 }
 
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms` between polls; a cancelled call ends the wait (and the polling) with a CANCELLED ToolError. */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
   try {
     await delay(ms, undefined, { signal });
   } catch {

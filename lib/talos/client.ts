@@ -42,6 +42,9 @@ export class TalosClient {
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     return this.withFailover(def.path, opts, timeoutMs, (client) =>
       new Promise<Res>((resolve, reject) => {
+        // Removed when the call ends: a long-lived signal (a watch, the HTTP drain) would otherwise
+        // collect one listener, and the call it closes over, per request.
+        const onAbort = () => call.cancel();
         const call = client.makeUnaryRequest(
           def.path,
           def.requestSerialize,
@@ -49,9 +52,15 @@ export class TalosClient {
           request,
           this.metadata(opts.node),
           { deadline: Date.now() + timeoutMs },
-          (err, res) => (err ? reject(err) : resolve(res as Res)),
+          (err, res) => {
+            opts.signal?.removeEventListener("abort", onAbort);
+            if (err) reject(err);
+            else resolve(res as Res);
+          },
         );
-        opts.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+        // An already aborted signal never fires "abort": cancel now rather than run to the deadline.
+        if (opts.signal?.aborted) call.cancel();
+        else opts.signal?.addEventListener("abort", onAbort, { once: true });
       }));
   }
 
@@ -77,7 +86,8 @@ export class TalosClient {
     let endpoint = this.endpointAt(start, 0);
     let call = open(this.channel(endpoint));
     const onAbort = () => call.cancel();
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (opts.signal?.aborted) call.cancel(); // an aborted signal never fires "abort" again
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
     let received = false;
     let finished = false;
     try {

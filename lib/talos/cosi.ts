@@ -114,7 +114,7 @@ const isMachineConfig = (type: string) => type === "MachineConfigs.config.talos.
  * talos.dev/yaml-spec), before as the raw text; either way we return the
  * parsed documents.
  */
-export function decodeSpec(r: RawResource): unknown {
+function decodeSpec(r: RawResource): unknown {
   const yaml = r.spec?.yaml_spec ?? "";
   if (isMachineConfig(r.metadata.type)) {
     const text = r.metadata.annotations?.["talos.dev/yaml-spec"] ? String(parseYaml(yaml) ?? "") : yaml;

@@ -7,7 +7,8 @@ import type { TalosSession } from "./session.ts";
 
 const MiB_PER_KiB = 1 / 1024;
 const GiB = 1024 ** 3;
-const num = (v: unknown) => Number(v ?? 0) || 0;
+/** A numeric field that may arrive as a string (uint64) or be absent, as a number (0 when absent). */
+export const num = (v: unknown): number => Number(v ?? 0) || 0;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 interface Call {
@@ -16,7 +17,8 @@ interface Call {
   signal?: AbortSignal;
 }
 
-async function first<T>({ session, node, signal }: Call, rpc: string): Promise<T | undefined> {
+/** The first (single-node) message of a parameterless MachineService call such as Memory or DiskStats. */
+export async function first<T>({ session, node, signal }: Call, rpc: string): Promise<T | undefined> {
   const res = await session.client.unary<{ messages?: T[] }>("machine.MachineService", rpc, {}, { node, signal });
   return res.messages?.[0];
 }

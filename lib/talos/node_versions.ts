@@ -7,19 +7,29 @@ interface VersionResponse {
   messages: Array<{ version: { tag: string } | null }>;
 }
 
+/** One node's Talos version tag ("" when the node sends none), asked with Version. */
+export async function versionTag(
+  session: TalosSession,
+  node: string,
+  signal?: AbortSignal,
+  timeoutMs?: number,
+): Promise<string> {
+  const res = await session.client.unary<VersionResponse>("machine.MachineService", "Version", {}, {
+    node,
+    signal,
+    timeoutMs,
+  });
+  return res.messages?.[0]?.version?.tag ?? "";
+}
+
 /** node → version tag. Throws a ToolError naming every node that could not be asked. */
 export async function nodeVersions(
   session: TalosSession,
   nodes: readonly string[],
   signal: AbortSignal,
+  concurrency: number,
 ): Promise<Map<string, string>> {
-  const outcomes = await fanOut(nodes, 8, async (node) => {
-    const res = await session.client.unary<VersionResponse>("machine.MachineService", "Version", {}, {
-      node,
-      signal,
-    });
-    return res.messages?.[0]?.version?.tag ?? "";
-  });
+  const outcomes = await fanOut(nodes, concurrency, (node) => versionTag(session, node, signal));
   const failed = outcomes.filter((o) => o.error !== undefined);
   if (failed.length) {
     throw new ToolError(

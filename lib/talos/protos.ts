@@ -15,7 +15,7 @@ import state from "../../proto/v1alpha1/state.proto" with { type: "text" };
 import config from "../../proto/resource/config/config.proto" with { type: "text" };
 
 /** Include-relative path → text, in dependency order. */
-export const PROTO_SOURCES: ReadonlyArray<[string, string]> = [
+const PROTO_SOURCES: ReadonlyArray<[string, string]> = [
   ["google/rpc/status.proto", status],
   ["common/common.proto", common],
   ["machine/machine.proto", machine],

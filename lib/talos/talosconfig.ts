@@ -187,11 +187,6 @@ export function certInfo(certPem: string): CertInfo {
   };
 }
 
-/** Context names the file offers, with the current one. */
-export function contextNames(file: TalosconfigFile): { current: string; names: string[] } {
-  return { current: file.current, names: Object.keys(file.contexts) };
-}
-
 /**
  * Resolves a context (explicit name, else TALOS_CONTEXT, else the file's
  * current one) into dialable material. TALOS_ENDPOINTS overrides endpoints.

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { maskText } from "../secrets.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { perNode, withLimitNote } from "./per_node.ts";
 
 interface ContainersResponse {
   messages: Array<{
@@ -132,14 +132,14 @@ export const processesTool = defineTool({
       cut += Math.max(0, all.length - args.limit);
       return { total: all.length, processes: all.slice(0, args.limit) };
     });
-    return cut
-      ? {
-        ...result,
-        truncated: {
+    return withLimitNote(
+      result,
+      cut
+        ? {
           tool_limit: `${cut} processes beyond limit=${args.limit} left out (see total per node)`,
           ask: "raise limit (up to 500) or sort by memory",
-        },
-      }
-      : result;
+        }
+        : undefined,
+    );
   },
 });

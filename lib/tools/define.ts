@@ -1,7 +1,7 @@
 /**
  * @module The shape of a tool: plain data (name, description, annotations,
  * schemas) plus a `run` function. Tools declare facts; guards, validation and
- * formatting happen in one place, lib/server.ts.
+ * formatting happen in one place (lib/server.ts, lib/guards/pipeline.ts).
  */
 import * as v from "valibot";
 import type { Config } from "../config.ts";

@@ -1,6 +1,6 @@
 /** @module Node diagnostics: talos_stats, talos_mounts, talos_disks — derived numbers, not raw dumps. */
 import * as v from "valibot";
-import { loadAvg, memory, mounts, systemStat } from "../talos/node_stats.ts";
+import { first, loadAvg, memory, mounts, num, systemStat } from "../talos/node_stats.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
@@ -9,20 +9,14 @@ import { perNode } from "./per_node.ts";
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 const SECTOR = 512;
-const num = (x: unknown) => Number(x ?? 0) || 0;
 
 /** Whole disks only: partitions, loop and ram devices repeat or add nothing. */
 const WHOLE_DISK = /^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+)$/;
 
 type Raw = Record<string, string>;
 
-async function one<T>(s: TalosSession, node: string, rpc: string, signal: AbortSignal): Promise<T | undefined> {
-  const res = await s.client.unary<{ messages?: T[] }>("machine.MachineService", rpc, {}, { node, signal });
-  return res.messages?.[0];
-}
-
 async function diskIo(s: TalosSession, node: string, signal: AbortSignal) {
-  const d = await one<{ devices: Raw[] }>(s, node, "DiskStats", signal);
+  const d = await first<{ devices: Raw[] }>({ session: s, node, signal }, "DiskStats");
   return (d?.devices ?? []).filter((x) => WHOLE_DISK.test(x.name)).map((x) => ({
     device: x.name,
     read_mib: Math.round((num(x.read_sectors) * SECTOR) / MiB),
@@ -33,7 +27,7 @@ async function diskIo(s: TalosSession, node: string, signal: AbortSignal) {
 }
 
 async function netIo(s: TalosSession, node: string, signal: AbortSignal) {
-  const d = await one<{ devices: Raw[] }>(s, node, "NetworkDeviceStats", signal);
+  const d = await first<{ devices: Raw[] }>({ session: s, node, signal }, "NetworkDeviceStats");
   return (d?.devices ?? []).filter((x) => x.name !== "lo").map((x) => {
     const errors = num(x.rx_errors) + num(x.tx_errors);
     const dropped = num(x.rx_dropped) + num(x.tx_dropped);

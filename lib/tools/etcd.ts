@@ -10,7 +10,7 @@ import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
 /** uint64 decimal string (longs: String) → 16-digit hex, exactly. */
-export const memberHex = (id: string | number | undefined) => BigInt(id ?? 0).toString(16).padStart(16, "0");
+const memberHex = (id: string | number | undefined) => BigInt(id ?? 0).toString(16).padStart(16, "0");
 /** int64/uint64 counters: a number while exact, the decimal string beyond 2^53. */
 const count = (n: string | number | undefined) => {
   const b = BigInt(n ?? 0);

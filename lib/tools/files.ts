@@ -1,6 +1,6 @@
 /**
  * @module talos_list_files and talos_read_file: node files, bounded. Paths are
- * declared (`paths`) so lib/server.ts checks them against the allowlist before
+ * declared (`paths`) so lib/guards/pipeline.ts checks them against the allowlist before
  * any RPC; listings are capped and filtered to the allowed prefixes, reads stop
  * at max_bytes and cancel the stream.
  */
@@ -9,24 +9,13 @@ import { ToolError } from "../errors.ts";
 import { isUnder } from "../guards/paths.ts";
 import { isSecretPath, masked, maskFile } from "../secrets.ts";
 import { readBytes } from "../talos/bounded.ts";
-import { renderMode } from "../talos/file_mode.ts";
+import { type FileInfo, renderMode } from "../talos/file_mode.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { perNode, withLimitNote } from "./per_node.ts";
 
 const MAX_ENTRIES = 500;
-
-interface FileInfo {
-  name: string;
-  relative_name: string;
-  size: string;
-  mode: number;
-  modified: string;
-  is_dir: boolean;
-  error: string;
-  link: string;
-}
 
 const pathParam = (what: string) =>
   v.pipe(v.string(), v.minLength(1), v.maxLength(4096), v.description(`Absolute path of the ${what} on the node.`));
@@ -99,15 +88,15 @@ export const listFilesTool = defineTool({
       if (more) capped++;
       return { entries, ...(more ? { more: true } : {}) };
     });
-    return capped
-      ? {
-        ...result,
-        truncated: {
+    return withLimitNote(
+      result,
+      capped
+        ? {
           tool_limit: `listing stopped at ${MAX_ENTRIES} entries on ${capped} node(s) (more: true)`,
           ask: "list a subdirectory, or lower max_depth",
-        },
-      }
-      : result;
+        }
+        : undefined,
+    );
   },
 });
 
@@ -223,16 +212,16 @@ export const readFileTool = defineTool({
       const text = data.toString("utf8");
       return { ...base, encoding: "utf-8", content: mask ? maskFile(args.path, text) : text };
     });
-    return cut
-      ? {
-        ...result,
-        truncated: {
+    return withLimitNote(
+      result,
+      cut
+        ? {
           tool_limit: `content cut at ${limit} bytes on ${cut} node(s) (see size per node)`,
           ask: limit < args.max_bytes
             ? `the output cap (TALOS_MCP_MAX_OUTPUT=${ctx.config.maxOutputBytes}) bounds a read; raise it to read more`
             : `raise max_bytes (up to ${MAX_READ})`,
-        },
-      }
-      : result;
+        }
+        : undefined,
+    );
   },
 });

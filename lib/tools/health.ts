@@ -21,7 +21,8 @@ export const healthTool = defineTool({
   name: "talos_health",
   title: "Cluster: health check",
   description: "Runs Talos' cluster health check (etcd, apid, kubelet, boot, Kubernetes nodes and control " +
-    "plane) on one control-plane node; returns each check and a verdict. Takes up to wait_timeout; needs os:admin.",
+    "plane) on one control-plane node; returns each check and a verdict. Takes up to wait_timeout; the " +
+    "Kubernetes checks pass only with an os:admin certificate.",
   annotations: READ_ONLY,
   input: {
     context,

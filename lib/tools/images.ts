@@ -8,7 +8,7 @@ import { ToolError } from "../errors.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodeName, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
 
 const MiB = 1 << 20;
 const NS = { cri: "NS_CRI", system: "NS_SYSTEM" } as const;
@@ -88,8 +88,8 @@ export const imagesTool = defineTool({
     images: v.array(v.object({ name: v.string(), digest: v.string(), size_mib: v.number() })),
     more: v.optional(v.boolean()),
   }),
-  run: (args, ctx) =>
-    perNode(ctx, args, async (s, node) => {
+  run: async (args, ctx) => {
+    const result = await perNode(ctx, args, async (s, node) => {
       const { items, more } = await listImages(s, node, args.namespace, args.limit, ctx.signal);
       return {
         images: items.sort((a, b) => a.name.localeCompare(b.name)).map((i) => ({
@@ -99,7 +99,18 @@ export const imagesTool = defineTool({
         })),
         ...(more ? { more: true } : {}),
       };
-    }),
+    });
+    const capped = nodesWithMore(result);
+    return withLimitNote(
+      result,
+      capped
+        ? {
+          tool_limit: `listing stopped at limit=${args.limit} images on ${capped} node(s) (more: true)`,
+          ask: "raise limit (up to 2000)",
+        }
+        : undefined,
+    );
+  },
 });
 
 const IMAGE_REF = /^[a-z0-9][a-z0-9._\-/:@]*$/i;
@@ -108,7 +119,7 @@ export const imagePullTool = defineTool({
   name: "talos_image_pull",
   title: "Images: pull",
   description: "Pull a container image into each node's containerd (cri or system namespace). Use to " +
-    "pre-pull an installer or workload image; needs confirm: true and explicit nodes.",
+    "pre-pull an installer or workload image. Needs confirm: true and os:operator.",
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   confirm: true,
   rpcs: ["/machine.ImageService/Pull"],

@@ -6,12 +6,12 @@ import { type Tail, tailLines } from "../talos/bounded.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { perNode, withLimitNote } from "./per_node.ts";
 
 const MAX_LINE_BYTES = 2048;
 
 /** A user regex, refused when it cannot compile or nests quantifiers (catastrophic backtracking). */
-export const grepParam = v.optional(
+const grepParam = v.optional(
   v.pipe(
     v.string(),
     v.minLength(1),
@@ -99,15 +99,15 @@ async function tailPerNode(
     ...(cutLines ? [`${cutLines} lines longer than ${MAX_LINE_BYTES} bytes were cut (marked "…[line cut]")`] : []),
     ...(stopped ? [`on ${stopped} node(s) the log was only scanned until the time limit (incomplete: true)`] : []),
   ];
-  return notes.length
-    ? {
-      ...result,
-      truncated: {
+  return withLimitNote(
+    result,
+    notes.length
+      ? {
         tool_limit: notes.join("; "),
         ask: stopped ? "narrow grep or raise TALOS_MCP_TIMEOUT_MS" : "use grep to select the lines you need",
-      },
-    }
-    : result;
+      }
+      : undefined,
+  );
 }
 
 export const logsTool = defineTool({

@@ -52,7 +52,7 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   etcdSnapshotTool,
   // Planning without acting.
   upgradePlanTool,
-  // Mutating: hidden in read-only mode, guarded in lib/server.ts.
+  // Mutating: hidden in read-only mode, guarded in lib/guards/pipeline.ts.
   serviceActionTool,
   rebootTool,
   upgradeTool,

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { listResources } from "../talos/cosi.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
 
 const PER_LIST = 100;
 type Spec = Record<string, unknown>;
@@ -141,7 +141,7 @@ export const netstatTool = defineTool({
     })),
     more: v.optional(v.number()),
   }),
-  run: (args, ctx) => {
+  run: async (args, ctx) => {
     const protos = args.protocols ?? ["tcp", "tcp6", "udp", "udp6"];
     // With every l4proto flag false Talos returns nothing, and without hostnetwork no host sockets (§5.13).
     const request = {
@@ -151,7 +151,7 @@ export const netstatTool = defineTool({
       netns: { hostnetwork: true, allnetns: args.pods, netns: [] },
     };
     const addr = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
-    return perNode(ctx, args, async (s, node) => {
+    const result = await perNode(ctx, args, async (s, node) => {
       const res = await s.client.unary<{ messages?: Array<{ connectrecord: ConnectRecord[] }> }>(
         "machine.MachineService",
         "Netstat",
@@ -169,5 +169,15 @@ export const netstatTool = defineTool({
       }));
       return { sockets, ...(all.length > args.limit ? { more: all.length - args.limit } : {}) };
     });
+    const capped = nodesWithMore(result);
+    return withLimitNote(
+      result,
+      capped
+        ? {
+          tool_limit: `sockets beyond limit=${args.limit} left out on ${capped} node(s) (more: how many)`,
+          ask: "raise limit (up to 2000), or narrow filter or protocols",
+        }
+        : undefined,
+    );
   },
 });

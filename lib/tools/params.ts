@@ -35,7 +35,7 @@ export const nodes = v.optional(
 );
 
 /** Common to every per-node result entry. */
-export const nodeEntry = {
+const nodeEntry = {
   node: v.string(),
   hostname: v.optional(v.string()),
   error: v.optional(v.string()),
@@ -58,7 +58,7 @@ export const explicitNodes = v.pipe(
   v.description("Nodes to act on (IPs or hostnames); required, no default."),
 );
 
-/** Added by the server to every tool with `confirm: true` (lib/server.ts checks it before anything else). */
+/** Added by the server to every tool with `confirm: true` (lib/guards/pipeline.ts checks it before anything else). */
 export const confirm = v.optional(
   v.pipe(
     v.boolean(),

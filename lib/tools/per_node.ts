@@ -16,6 +16,23 @@ export type NodeEntry = { node: string; hostname?: string; error?: string; code?
 
 const HOSTNAME_TIMEOUT_MS = 2_000;
 
+/** What a tool's own limit left out and how to ask for more; the output cap adds its keys beside these. */
+export interface LimitNote {
+  tool_limit: string;
+  ask: string;
+}
+
+/**
+ * `result` with `truncated` when a tool's own limit cut something (`note` given), so every tool reports
+ * its cuts the same way as the global output cap does (lib/format.ts).
+ */
+export function withLimitNote<R extends Record<string, unknown>>(result: R, note: LimitNote | undefined): R {
+  return note ? { ...result, truncated: note } : result;
+}
+
+/** How many per-node entries say `more` (a per-node list stopped at its limit). */
+export const nodesWithMore = (result: { nodes: NodeEntry[] }): number => result.nodes.filter((n) => n.more).length;
+
 /** Calls `fn` once per target node, in parallel; one failing node never hides the others. */
 export async function perNode<T extends Record<string, unknown>>(
   ctx: ToolContext,

@@ -6,7 +6,7 @@ import { definitions, getResource, listResources, resolveType, type Resource } f
 import { targetNodes } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodeName, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
 
 export const resourceDefinitionsTool = defineTool({
   name: "talos_resource_definitions",
@@ -108,6 +108,15 @@ export const getTool = defineTool({
       const { items, more } = await listResources(s, node, namespace, def.type, args.limit, ctx.signal);
       return { resources: items.map(shape), ...(more ? { more: true } : {}) };
     });
-    return { type: def.type, namespace, ...result };
+    const capped = nodesWithMore(result);
+    return withLimitNote(
+      { type: def.type, namespace, ...result },
+      capped
+        ? {
+          tool_limit: `listing stopped at limit=${args.limit} resources on ${capped} node(s) (more: true)`,
+          ask: "raise limit (up to 1000), or pass resource_id",
+        }
+        : undefined,
+    );
   },
 });

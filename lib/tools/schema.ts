@@ -29,7 +29,7 @@ export function toolSchemas(tool: ToolSpec): ToolSchemas {
   let s = cache.get(tool);
   if (!s) {
     // Strict: an unknown key is usually a typo (`node` for `nodes`) that would otherwise widen the call.
-    // Mutating tools: `nodes` becomes required and `confirm` is added (the confirm contract, lib/server.ts).
+    // Mutating tools: `nodes` becomes required and `confirm` is added (the confirm contract, lib/guards/confirm.ts).
     const entries = tool.confirm ? { ...tool.input, nodes: explicitNodes, confirm } : tool.input;
     const input = v.strictObject(entries);
     s = {

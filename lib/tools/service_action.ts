@@ -8,7 +8,7 @@ import { perNode } from "./per_node.ts";
 const METHOD = { start: "ServiceStart", stop: "ServiceStop", restart: "ServiceRestart" } as const;
 
 /** Talos' own rule (§5.2): kubelet may be started or restarted, extension services anything. */
-export function talosAllows(service: string, action: keyof typeof METHOD): boolean {
+function talosAllows(service: string, action: keyof typeof METHOD): boolean {
   return service.startsWith("ext-") || (service === "kubelet" && action !== "stop");
 }
 

@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import { quorumRefusal } from "../guards/quorum.ts";
-import { readBootId, waitForReboot } from "../talos/boot.ts";
+import { pause, readBootId, waitForReboot } from "../talos/boot.ts";
 import { etcdView, memberFor } from "../talos/etcd_health.ts";
 import { fanOut } from "../talos/fan_out.ts";
 import { nodeVersions } from "../talos/node_versions.ts";
@@ -61,7 +61,7 @@ export const upgradeTool = defineTool({
 async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes: NodeEntry[] }> {
   const session = await ctx.session(args.context);
   const nodes = args.nodes!;
-  const versions = await nodeVersions(session, nodes, ctx.signal);
+  const versions = await nodeVersions(session, nodes, ctx.signal, ctx.config.fanOutConcurrency);
   await learnHostnames(session, nodes, ctx.signal, 2_000);
   const view = await etcdView(session, [...new Set([...nodes, ...targetNodes(session.ctx)])], ctx.signal, nodes);
   const isCp = (n: string) => !!memberFor(view, n, session.hostnames.get(n));
@@ -88,7 +88,7 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes:
     const base = { from, flow: res.flow, ...(res.output?.length ? { installer_output: res.output } : {}) };
     if (!res.rebooting) return { ...base, to: from, rebooted: false };
     await waitForReboot(session, node, { before, pollMs: ctx.config.pollIntervalMs, deadline, signal: ctx.signal });
-    const to = (await nodeVersions(session, [node], ctx.signal)).get(node)!;
+    const to = (await nodeVersions(session, [node], ctx.signal, 1)).get(node)!;
     return { ...base, to, rebooted: true };
   };
   const record = (node: string, value?: Record<string, unknown>, err?: unknown) => {
@@ -148,10 +148,12 @@ async function etcdGate(
       reason = all ? undefined : quorumRefusal(view, [node], "one-by-one", "upgrading") ??
         "etcd is not fully healthy yet";
     } catch (err) {
+      if (ctx.signal.aborted) throw err;
       reason = err instanceof ToolError ? err.message : String(err);
     }
     if (!reason) return undefined;
     if (Date.now() + ctx.config.pollIntervalMs > deadline) return reason;
-    await new Promise((r) => setTimeout(r, ctx.config.pollIntervalMs));
+    // Cancellable: a cancelled call (or the HTTP call deadline) must not keep polling etcd until the wait timeout.
+    await pause(ctx.config.pollIntervalMs, ctx.signal);
   }
 }

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import { getResource } from "../talos/cosi.ts";
+import { versionTag } from "../talos/node_versions.ts";
 import { checkUpgradePath, minorSteps, parseTalosVersion, usesLifecycleUpgrade } from "../talos/versions.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes } from "./params.ts";
@@ -42,7 +43,8 @@ export const upgradePlanTool = defineTool({
   name: "talos_upgrade_plan",
   title: "Upgrade: plan",
   description: "Plan a rolling Talos upgrade without running it: one minor version per step, control " +
-    "planes one at a time (etcd leader last) with health and quorum gates, workers in batches.",
+    "planes one at a time (etcd leader last) with health and quorum gates, workers in batches. Use before " +
+    "talos_upgrade; sends only reads.",
   annotations: READ_ONLY,
   input: {
     context,
@@ -86,18 +88,10 @@ export const upgradePlanTool = defineTool({
     const session = await ctx.session(args.context);
     const facts = await perNode(ctx, args, async (s, node) => {
       const [ver, role] = await Promise.all([
-        s.client.unary<{ messages: Array<{ version: { tag: string } | null }> }>(
-          "machine.MachineService",
-          "Version",
-          {},
-          {
-            node,
-            signal: ctx.signal,
-          },
-        ),
+        versionTag(s, node, ctx.signal),
         getResource(s, node, "config", "MachineTypes.config.talos.dev", "machine-type", ctx.signal),
       ]);
-      return { version: ver.messages?.[0]?.version?.tag ?? "", role: String(role.spec ?? "").trim() };
+      return { version: ver, role: String(role.spec ?? "").trim() };
     });
     const all = facts.nodes as NodeFacts[];
     const blockers: string[] = [];

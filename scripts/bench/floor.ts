@@ -1,5 +1,5 @@
 /**
- * The floor for cold-start and memory figures: a bare MCP server over stdio
+ * @module The floor for cold-start and memory figures: a bare MCP server over stdio
  * using the same SDK classes as talos-mcp and one trivial tool, compiled with
  * the same bun flags. Nothing of ours can start faster than this.
  */

@@ -1,5 +1,5 @@
 /**
- * The connection layer through the binary: talosconfig problems, TLS trust,
+ * @module The connection layer through the binary: talosconfig problems, TLS trust,
  * expired certificates, unreachable endpoints, failover. Each failure is a
  * tool error an agent can act on; the server never dies.
  */
@@ -168,6 +168,14 @@ describe("process", () => {
     const r = Bun.spawnSync([BIN], { env: { TALOS_MCP_MAX_OUTPUT: "lots" }, stdin: "ignore" });
     expect(r.exitCode).toBe(2);
     expect(r.stderr.toString()).toContain("TALOS_MCP_MAX_OUTPUT=lots");
+    expect(r.stdout.toString()).toBe("");
+  });
+
+  test("an unknown log level stops the server, naming the levels", () => {
+    const { BIN } = require("../harness.ts");
+    const r = Bun.spawnSync([BIN], { env: { TALOS_MCP_LOG_LEVEL: "verbose" }, stdin: "ignore" });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.toString()).toContain("TALOS_MCP_LOG_LEVEL=verbose is not a log level: use one of debug, info");
     expect(r.stdout.toString()).toBe("");
   });
 });

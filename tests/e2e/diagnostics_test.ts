@@ -1,5 +1,5 @@
 /**
- * Diagnostics tools through the binary: talos_stats, talos_mounts,
+ * @module Diagnostics tools through the binary: talos_stats, talos_mounts,
  * talos_disks, talos_network, talos_netstat, talos_images and the guarded
  * talos_image_pull, with the RPCs and request fields the simulator recorded.
  */
@@ -95,9 +95,12 @@ describe("talos_network and talos_netstat", () => {
   });
 
   test("netstat is bounded by limit and says how many more", async () => {
-    const e = entry(ok(await h.call("talos_netstat", { nodes: ["10.5.0.2"], filter: "all", limit: 2 })), "10.5.0.2");
+    const r = ok(await h.call("talos_netstat", { nodes: ["10.5.0.2"], filter: "all", limit: 2 }));
+    const e = entry(r, "10.5.0.2");
     expect(e.sockets).toHaveLength(2);
     expect(e.more).toBe(6);
+    expect(r.truncated.tool_limit).toBe("sockets beyond limit=2 left out on 1 node(s) (more: how many)");
+    expect(ok(await h.call("talos_netstat", { nodes: ["10.5.0.2"], filter: "all" })).truncated).toBeUndefined();
   });
 });
 
@@ -117,6 +120,14 @@ describe("talos_images", () => {
       .toEqual(["10.5.0.2", "10.5.0.3"]);
     expect(calls.filter((c) => c.method === "/machine.MachineService/ImageList").map((c) => c.node[0]))
       .toEqual(["10.5.0.3"]);
+    expect(r.truncated).toBeUndefined();
+  });
+
+  test("limit bounds each node's list; the cut is said in truncated", async () => {
+    const r = ok(await h.call("talos_images", { limit: 1 }));
+    expect(entry(r, "10.5.0.2").images).toHaveLength(1);
+    expect(entry(r, "10.5.0.2").more).toBe(true);
+    expect(r.truncated.tool_limit).toBe("listing stopped at limit=1 images on 2 node(s) (more: true)");
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * talos_kubeconfig and talos_etcd_snapshot through the binary: the local file
+ * @module talos_kubeconfig and talos_etcd_snapshot through the binary: the local file
  * is 0600 with exactly the bytes the node sent, the result holds only path,
  * size and sha256, and existing files are never clobbered unless asked.
  */

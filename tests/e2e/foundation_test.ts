@@ -1,5 +1,5 @@
 /**
- * The compiled binary over stdio against the simulated cluster: the four
+ * @module The compiled binary over stdio against the simulated cluster: the four
  * foundation tools across 3 control planes + 1 worker, with faults.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -121,6 +121,9 @@ describe("talos_resource_definitions and talos_get", () => {
     expect(e.resources).toHaveLength(3);
     expect(e.more).toBe(true);
     expect(e.resources[0]).toMatchObject({ id: "apid", spec: { running: true, healthy: true } });
+    expect(r.truncated.tool_limit).toBe("listing stopped at limit=3 resources on 1 node(s) (more: true)");
+    const all = ok(await h.call("talos_get", { resource_type: "svc", nodes: ["10.5.0.2"] }));
+    expect(all.truncated).toBeUndefined();
   });
 
   test("machine config comes back as parsed documents with secrets masked", async () => {
@@ -145,6 +148,13 @@ describe("talos_resource_definitions and talos_get", () => {
     expect(r.isError).toBe(true);
     expect(text(r)).toContain("talos_resource_definitions");
     expect(h.sim.callsTo("Get").length).toBe(before);
+  });
+
+  test("error texts pass the secret masker too (an echoed argument that looks like a token)", async () => {
+    const r = await h.call("talos_get", { resource_type: "abcdef.0123456789abcdef" });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('Resource type "<masked: token>" is not registered');
+    expect(text(r)).not.toContain("0123456789abcdef");
   });
 
   test("a reader certificate is refused machine config, and the error names the role", async () => {

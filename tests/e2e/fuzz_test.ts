@@ -1,5 +1,5 @@
 /**
- * Hostile arguments for every tool, through the binary: wrong types, huge
+ * @module Hostile arguments for every tool, through the binary: wrong types, huge
  * strings, unknown keys. Each call gets a result (never a crash, never a
  * hang), and the process still answers afterwards.
  */

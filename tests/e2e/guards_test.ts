@@ -1,5 +1,5 @@
 /**
- * The safety layer through the compiled binary: the confirm contract, human
+ * @module The safety layer through the compiled binary: the confirm contract, human
  * consent by elicitation, read-only mode, the etcd quorum guard, the upgrade
  * path, and the audit line of every mutating call. Every refusal is checked to
  * have sent no RPC at all (or, for the etcd and version checks, only reads).
@@ -257,11 +257,9 @@ describe("human consent by elicitation", () => {
     });
   });
   afterAll(() => e?.close());
-
-  test.each(["decline", "cancel"] as const)("%s aborts: no RPC", async (a) => {
-    asked = [];
-    answer = a;
-    const { value: r, methods } = await rpcsDuring(
+  /** The consent-guarded call these tests answer for, with the RPCs it sent. */
+  const restartKubelet = () =>
+    rpcsDuring(
       () =>
         e.call("talos_service_action", {
           nodes: ["10.5.0.5"],
@@ -271,6 +269,11 @@ describe("human consent by elicitation", () => {
         }),
       e,
     );
+
+  test.each(["decline", "cancel"] as const)("%s aborts: no RPC", async (a) => {
+    asked = [];
+    answer = a;
+    const { value: r, methods } = await restartKubelet();
     expect(r.isError).toBe(true);
     expect(text(r)).toContain(a === "decline" ? "declined" : "cancelled");
     expect(methods).toEqual([]);
@@ -281,16 +284,7 @@ describe("human consent by elicitation", () => {
   test("accept proceeds; the question says what and where", async () => {
     asked = [];
     answer = "accept";
-    const { value: r, methods } = await rpcsDuring(
-      () =>
-        e.call("talos_service_action", {
-          nodes: ["10.5.0.5"],
-          service_name: "kubelet",
-          action: "restart",
-          confirm: true,
-        }),
-      e,
-    );
+    const { value: r, methods } = await restartKubelet();
     expect(entry(ok(r), "10.5.0.5").response).toBe('Service "kubelet" restarted');
     expect(methods).toContain("MachineService/ServiceRestart");
     expect(asked).toHaveLength(1);
@@ -309,16 +303,7 @@ describe("human consent by elicitation", () => {
 
   test("a failed question is no consent: no RPC", async () => {
     answer = "fail";
-    const { value: r, methods } = await rpcsDuring(
-      () =>
-        e.call("talos_service_action", {
-          nodes: ["10.5.0.5"],
-          service_name: "kubelet",
-          action: "restart",
-          confirm: true,
-        }),
-      e,
-    );
+    const { value: r, methods } = await restartKubelet();
     expect(text(r)).toContain("Could not get the user's consent");
     expect(methods).toEqual([]);
   });

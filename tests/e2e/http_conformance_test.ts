@@ -1,5 +1,5 @@
 /**
- * The MCP conformance suite (@modelcontextprotocol/conformance, run with the
+ * @module The MCP conformance suite (@modelcontextprotocol/conformance, run with the
  * project's bun: it needs a newer runtime than Node 20) against the compiled
  * binary over streamable HTTP. Every scenario runs; failures must be exactly
  * those in tests/conformance/expected_failures.yml, and the scenarios the

@@ -1,5 +1,5 @@
 /**
- * The compiled binary over streamable HTTP (`--http`), driven by the SDK's
+ * @module The compiled binary over streamable HTTP (`--http`), driven by the SDK's
  * StreamableHTTPClientTransport against the simulated cluster: auth, Host and
  * Origin checks, limits, per-request context, concurrency, progress over SSE,
  * health endpoints, SIGTERM drain, and results identical to stdio.

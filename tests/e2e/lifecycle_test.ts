@@ -1,5 +1,5 @@
 /**
- * The mutating node tools through the compiled binary: exactly which RPCs
+ * @module The mutating node tools through the compiled binary: exactly which RPCs
  * each allowed call sends, with which fields, and what the nodes look like
  * afterwards (the simulator reboots deterministically: a rebooting node
  * refuses `rebootCalls` calls, then is back with a new boot id).

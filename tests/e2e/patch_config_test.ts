@@ -1,5 +1,5 @@
 /**
- * talos_patch_config through the compiled binary: patches applied
+ * @module talos_patch_config through the compiled binary: patches applied
  * client-side, compared before anything is sent, then ApplyConfiguration with
  * an explicit mode; dry runs return the node's diff.
  */

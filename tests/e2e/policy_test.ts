@@ -1,5 +1,5 @@
 /**
- * Role-aware tools and TALOS_MCP_ALLOWED_NODES through the binary: tools/list
+ * @module Role-aware tools and TALOS_MCP_ALLOWED_NODES through the binary: tools/list
  * offers what the default context's certificate can use; a call with another
  * context is refused naming the role; a node outside the allowlist gets no RPC.
  */

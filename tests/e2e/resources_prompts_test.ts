@@ -1,5 +1,5 @@
 /**
- * MCP resources, subscriptions, completion and prompts through the binary:
+ * @module MCP resources, subscriptions, completion and prompts through the binary:
  * a COSI resource read by URI (masked), a subscription that turns a COSI
  * Watch event into notifications/resources/updated and is cancelled on
  * unsubscribe, completion of context, node and type, and the four prompts.
@@ -72,6 +72,11 @@ describe("resources", () => {
     await expect(h.client.readResource({ uri: "talos://sim/nodes/10.5.0.2" })).rejects.toThrow(/Expected talos:\/\//);
     await expect(h.client.readResource({ uri: "talos://sim-reader/nodes/10.5.0.2/machineconfig/v1alpha1" }))
       .rejects.toThrow(/PERMISSION_DENIED/);
+    // Error texts are masked like contents: an echoed type that looks like a bootstrap token.
+    const err = await h.client.readResource({ uri: "talos://sim/nodes/10.5.0.2/abcdef.0123456789abcdef/x" })
+      .then(() => undefined, (e: Error) => e);
+    expect(err?.message).toContain('Resource type "<masked: token>" is not registered');
+    expect(err?.message).not.toContain("0123456789abcdef");
   });
 
   test("subscribe watches (api_version 1), a change notifies, unsubscribe cancels the stream", async () => {
@@ -103,6 +108,27 @@ describe("resources", () => {
     expect(updates).toEqual([uri, other]);
     await h.client.unsubscribeResource({ uri: other });
     sim.cluster.setService("10.5.0.3", "apid", { healthy: true, message: "" });
+  });
+
+  test("a watch that is not established in time fails the subscribe, naming the setting; a later one works", async () => {
+    const quick = await spawnHarness({ simInstance: sim, env: { TALOS_MCP_TIMEOUT_MS: "500" } });
+    const node = sim.cluster.find("10.5.0.3")!;
+    try {
+      const uri = "talos://sim/nodes/10.5.0.3/services/kubelet";
+      await quick.client.readResource({ uri }); // the type lookup is cached: only the Watch is slow below
+      const watches = sim.callsTo("Watch").length;
+      node.faults.delayMs = 10_000;
+      const err = await quick.client.subscribeResource({ uri }).then(() => undefined, (e: Error) => e);
+      expect(err?.message).toContain(`The watch on ${uri} was not established within 500 ms (TALOS_MCP_TIMEOUT_MS)`);
+      expect(sim.callsTo("Watch").length).toBe(watches + 1);
+      node.faults.delayMs = 0;
+      await quick.client.subscribeResource({ uri });
+      await quick.client.unsubscribeResource({ uri });
+      await sim.cluster.watchersAtMost(0);
+    } finally {
+      node.faults.delayMs = 0;
+      await quick.close();
+    }
   });
 });
 

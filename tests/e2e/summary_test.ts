@@ -1,5 +1,5 @@
 /**
- * talos_node_summary and talos_contexts through the binary: one call gives
+ * @module talos_node_summary and talos_contexts through the binary: one call gives
  * each node's facts from several RPCs; problems in the model show up as
  * warnings; a node that is down is an entry with an error, not a failed call.
  */

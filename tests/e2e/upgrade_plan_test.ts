@@ -1,5 +1,5 @@
 /**
- * talos_upgrade_plan through the binary: ordered steps, one minor version at
+ * @module talos_upgrade_plan through the binary: ordered steps, one minor version at
  * a time, etcd leader last, gates between control planes, workers batched —
  * and not one mutating RPC.
  */

@@ -1,4 +1,4 @@
-/** The pure guard modules, table-driven: confirm contract, audit line, quorum rule, upgrade path. */
+/** @module The pure guard modules, table-driven: confirm contract, audit line, quorum rule, upgrade path. */
 import { describe, expect, test } from "bun:test";
 import { auditLine, outcomeOf, redactArgs } from "../../lib/guards/audit.ts";
 import { confirmRefusal } from "../../lib/guards/confirm.ts";
@@ -65,6 +65,23 @@ describe("audit", () => {
         `AUDIT timestamp=2026-11-22T01:02:03.456Z tool=t nodes=- outcome=denied args={"patch":"<redacted: 1 bytes>"}`,
       );
     expect(redactArgs({ password: "p4ssw0rd!" }, true)).toEqual({ password: "p4ssw0rd!" });
+  });
+
+  test("raw nodes of a refused call cannot forge a second audit line", () => {
+    const forged = "10.5.0.2\nAUDIT timestamp=2026-01-01T00:00:00Z tool=talos_reboot nodes=x outcome=ok args={}";
+    const line = auditLine({
+      tool: "talos_reboot",
+      nodes: [forged, "a,b", "x".repeat(1000)],
+      outcome: "denied",
+      args: { nodes: [forged] },
+      showSecrets: false,
+      at,
+    });
+    expect(line.split("\n")).toHaveLength(1);
+    expect(line).toStartWith(
+      "AUDIT timestamp=2026-11-22T01:02:03.456Z tool=talos_reboot nodes=10.5.0.2?AUDIT?timestamp=2026-01-01T00:00:00Z?",
+    );
+    expect(line).toContain(`,a?b,${"x".repeat(253)}... outcome=denied args=`);
   });
 
   test.each([

@@ -1,5 +1,5 @@
 /**
- * The path guard, pure: a table of hostile paths, the segment-boundary rule,
+ * @module The path guard, pure: a table of hostile paths, the segment-boundary rule,
  * and property tests that no accepted path escapes its allowed prefix.
  */
 import { describe, expect, test } from "bun:test";

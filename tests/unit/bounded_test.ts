@@ -1,4 +1,4 @@
-/** Bounded stream reading: lines split across chunks, grep before the tail, caps, and early cancellation. */
+/** @module Bounded stream reading: lines split across chunks, grep before the tail, caps, and early cancellation. */
 import { describe, expect, test } from "bun:test";
 import { readBytes, tailLines } from "../../lib/talos/bounded.ts";
 

@@ -1,3 +1,4 @@
+/** @module Machine-config patches, pure: parsing, merge and JSON 6902 application, sameness. */
 import { describe, expect, test } from "bun:test";
 import { applyPatch, parsePatch, sameConfig } from "../../lib/talos/config_patch.ts";
 

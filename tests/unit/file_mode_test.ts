@@ -1,4 +1,4 @@
-/** Go os.FileMode (FileInfo.mode) rendered like ls -l. */
+/** @module Go os.FileMode (FileInfo.mode) rendered like ls -l. */
 import { expect, test } from "bun:test";
 import { renderMode } from "../../lib/talos/file_mode.ts";
 

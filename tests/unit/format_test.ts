@@ -1,3 +1,4 @@
+/** @module The global output cap: what is cut, and how `truncated` reports it. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { fitToCap, okResult } from "../../lib/format.ts";

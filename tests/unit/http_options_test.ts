@@ -1,4 +1,4 @@
-/** HTTP settings and access checks: listen addresses, loopback, token rules, Host/Origin, bearer. */
+/** @module HTTP settings and access checks: listen addresses, loopback, token rules, Host/Origin, bearer. */
 import { describe, expect, test } from "bun:test";
 import { ConfigError } from "../../lib/config.ts";
 import { bearerMatches, hostName, refuseHostOrOrigin } from "../../lib/http/access.ts";

@@ -1,4 +1,4 @@
-/** TALOS_MCP_ALLOWED_NODES matching, table-driven, and its validation at start-up. */
+/** @module TALOS_MCP_ALLOWED_NODES matching, table-driven, and its validation at start-up. */
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../../lib/config.ts";
 import { assertNodeAllowed, nodePolicy } from "../../lib/guards/nodes.ts";

@@ -1,4 +1,4 @@
-/** Which tools each Talos role can use, from the RPCs tools declare and the RBAC table. */
+/** @module Which tools each Talos role can use, from the RPCs tools declare and the RBAC table. */
 import { describe, expect, test } from "bun:test";
 import { assertMayUse, mayUse, toolRoles } from "../../lib/guards/roles.ts";
 import { ALL_TOOLS } from "../../lib/tools/mod.ts";

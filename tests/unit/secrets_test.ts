@@ -1,3 +1,4 @@
+/** @module Secret masking, table-driven: values, text, command and log lines, whole files. */
 import { describe, expect, test } from "bun:test";
 import { isSecretPath, maskFile, maskText, maskValue } from "../../lib/secrets.ts";
 

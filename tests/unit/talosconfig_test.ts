@@ -1,3 +1,4 @@
+/** @module talosconfig handling, pure: endpoint normalisation, lookup paths, keys, context resolution. */
 import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

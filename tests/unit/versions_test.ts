@@ -1,3 +1,4 @@
+/** @module Talos version parsing and the one-minor-per-step upgrade rule. */
 import { describe, expect, test } from "bun:test";
 import { checkUpgradePath, parseTalosVersion, usesLifecycleUpgrade } from "../../lib/talos/versions.ts";
 

@@ -1,3 +1,4 @@
+/** @module Which node versions the warm-up warns about. */
 import { expect, test } from "bun:test";
 import { versionWarning } from "../../lib/warmup.ts";
 

@@ -14,7 +14,7 @@ export function etcdHealthy(node: SimNode): boolean {
 }
 
 /** The current leader: the first control plane with a healthy etcd, if a quorum of members is healthy. */
-export function etcdLeader(cluster: SimCluster): SimNode | undefined {
+function etcdLeader(cluster: SimCluster): SimNode | undefined {
   const members = cluster.controlPlanes();
   const healthy = members.filter(etcdHealthy);
   return healthy.length > members.length / 2 ? healthy[0] : undefined;

@@ -12,7 +12,7 @@ const M = "/machine.MachineService/";
 const CHUNK = 32 * 1024;
 
 /** A one-file ustar archive (512-byte header, content padded to 512, two zero blocks). */
-export function tarOne(name: string, content: Buffer, mode = 0o600): Buffer {
+function tarOne(name: string, content: Buffer, mode = 0o600): Buffer {
   const h = Buffer.alloc(512);
   const put = (s: string, off: number, len: number) => h.write(s.slice(0, len), off, "ascii");
   const oct = (n: number, len: number) => n.toString(8).padStart(len - 1, "0") + "\0";

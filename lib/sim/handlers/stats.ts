@@ -22,7 +22,7 @@ export const cpusOf = (node: SimNode) => (node.role === "controlplane" ? 4 : 8);
 export const memTotalKiB = (node: SimNode) => (node.role === "controlplane" ? 8 : 16) * 1024 * 1024;
 
 /** /proc/mounts as Talos shows it: EPHEMERAL bind-mounted in several places, STATE, overlays, tmpfs. */
-export function simMounts(node: SimNode) {
+function simMounts(node: SimNode) {
   const u = usageOf(node);
   const varSize = 90 * GiB;
   const ephemeral = (on: string) => ({

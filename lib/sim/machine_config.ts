@@ -1,0 +1,101 @@
+/**
+ * @module The simulated cluster's machine configs: generated like `talosctl gen config` output with
+ * (fake) secrets in the usual places, and their encoding in the MachineConfig resource.
+ */
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { stringify } from "yaml";
+import type { Role, SimNode, SimResource } from "./model.ts";
+
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+function fakeKeyPem(): string {
+  return generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString()
+    .replace(/(BEGIN|END) PRIVATE KEY/g, "$1 ED25519 PRIVATE KEY");
+}
+
+/** A machine config shaped like `talosctl gen config` output, with (fake) secrets in the usual places. */
+export function machineConfig(node: { hostname: string; role: Role; ip: string }, cluster: ClusterSecrets): string {
+  const v1alpha1 = {
+    version: "v1alpha1",
+    debug: false,
+    persist: true,
+    machine: {
+      type: node.role,
+      token: cluster.machineToken,
+      ca: { crt: cluster.osCaCrt, key: cluster.osCaKey },
+      certSANs: [],
+      kubelet: { image: "ghcr.io/siderolabs/kubelet:v1.34.1", defaultRuntimeSeccompProfileEnabled: true },
+      network: { hostname: node.hostname },
+      install: { disk: "/dev/sda", image: "ghcr.io/siderolabs/installer:v1.13.9", wipe: false },
+      features: { rbac: true, stableHostname: true, apidCheckExtKeyUsage: true },
+    },
+    cluster: {
+      id: cluster.id,
+      secret: cluster.secret,
+      controlPlane: { endpoint: "https://10.5.0.2:6443" },
+      clusterName: cluster.name,
+      network: { dnsDomain: "cluster.local", podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.96.0.0/12"] },
+      token: cluster.bootstrapToken,
+      secretboxEncryptionSecret: cluster.secretbox,
+      ca: { crt: cluster.k8sCaCrt, key: cluster.k8sCaKey },
+      serviceAccount: { key: cluster.saKey },
+      etcd: { ca: { crt: cluster.etcdCaCrt, key: cluster.etcdCaKey } },
+      discovery: { enabled: true },
+    },
+  };
+  const hostnameDoc = { apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: node.hostname };
+  return [stringify(v1alpha1), stringify(hostnameDoc)].join("---\n");
+}
+
+export interface ClusterSecrets {
+  name: string;
+  id: string;
+  secret: string;
+  machineToken: string;
+  bootstrapToken: string;
+  secretbox: string;
+  osCaCrt: string;
+  osCaKey: string;
+  k8sCaCrt: string;
+  k8sCaKey: string;
+  saKey: string;
+  etcdCaCrt: string;
+  etcdCaKey: string;
+}
+
+export function clusterSecrets(name: string): ClusterSecrets {
+  const token = () => `${randomBytes(3).toString("hex")}.${randomBytes(8).toString("hex")}`;
+  const crt = b64("-----BEGIN CERTIFICATE-----\nMIIBPzCB8qADAgECAhEA\n-----END CERTIFICATE-----\n");
+  return {
+    name,
+    id: randomBytes(32).toString("base64"),
+    secret: randomBytes(32).toString("base64"),
+    machineToken: token(),
+    bootstrapToken: token(),
+    secretbox: randomBytes(32).toString("base64"),
+    osCaCrt: crt,
+    osCaKey: b64(fakeKeyPem()),
+    k8sCaCrt: crt,
+    k8sCaKey: b64(fakeKeyPem()),
+    saKey: b64(fakeKeyPem()),
+    etcdCaCrt: crt,
+    etcdCaKey: b64(fakeKeyPem()),
+  };
+}
+
+/** MachineConfig on the wire: a string scalar with an annotation since 1.12, raw text before (§6.4). */
+export function machineConfigEncoding(node: SimNode): Partial<SimResource> {
+  const minor = Number(/^v?1\.(\d+)/.exec(node.version)?.[1] ?? 13);
+  const text = node.machineConfig;
+  const bytes = Buffer.from(text);
+  // MachineConfigSpec { bytes yaml_marshalled = 1; } encoded by hand: tag 0x0a, varint length, bytes.
+  const lenBytes: number[] = [];
+  for (let n = bytes.length;; n >>>= 7) {
+    lenBytes.push((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+    if (n < 0x80) break;
+  }
+  const protoSpec = Buffer.concat([Buffer.from([0x0a, ...lenBytes]), bytes]);
+  return minor >= 12
+    ? { yamlSpec: stringify(text), annotations: { "talos.dev/yaml-spec": "1" }, protoSpec }
+    : { yamlSpec: text, protoSpec };
+}
