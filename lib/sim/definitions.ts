@@ -2,6 +2,7 @@
  * @module The COSI resource definitions the simulator serves, with aliases
  * computed the way COSI computes them (TALOS_API.md §6.5).
  */
+import protobuf from "protobufjs";
 
 export interface SimDefinition {
   type: string;
@@ -76,3 +77,24 @@ export const DEFINITIONS: SimDefinition[] = TYPES.map(([type, ns, explicit, sens
     ...(sensitive ? { sensitivity: "sensitive" as const } : {}),
   };
 });
+
+/**
+ * The protobuf form of a definition (cosi.resource.meta.ResourceDefinitionSpec),
+ * which real COSI servers send as proto_spec beside yaml_spec; clients built on
+ * the Go COSI runtime read definitions from it.
+ */
+export function definitionProtoSpec(d: SimDefinition): Uint8Array {
+  const w = protobuf.Writer.create();
+  w.uint32((1 << 3) | 2).string(d.type); // resource_type = 1
+  w.uint32((2 << 3) | 2).string(d.displayType); // display_type = 2
+  w.uint32((3 << 3) | 2).string(d.defaultNamespace); // default_namespace = 3
+  for (const a of d.aliases) w.uint32((4 << 3) | 2).string(a); // aliases = 4
+  for (const a of d.allAliases) w.uint32((5 << 3) | 2).string(a); // all_aliases = 5
+  if (d.sensitivity === "sensitive") w.uint32(7 << 3).int32(1); // sensitivity = 7 (SENSITIVE)
+  return w.finish();
+}
+
+/** cosi.resource.meta.NamespaceSpec { string description = 1; } */
+export function namespaceProtoSpec(description: string): Uint8Array {
+  return protobuf.Writer.create().uint32((1 << 3) | 2).string(description).finish();
+}

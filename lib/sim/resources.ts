@@ -2,7 +2,7 @@
  * @module The COSI resources a simulated node serves (definitions, namespaces, runtime, config,
  * network, cluster, etcd, secrets, Kubernetes), computed from the model's current state.
  */
-import { DEFINITIONS } from "./definitions.ts";
+import { definitionProtoSpec, DEFINITIONS, namespaceProtoSpec } from "./definitions.ts";
 import { type ClusterSecrets, machineConfigEncoding } from "./machine_config.ts";
 import type { SimCluster, SimNode, SimResource } from "./model.ts";
 
@@ -18,10 +18,13 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
     ...extra,
   });
   const out: SimResource[] = DEFINITIONS.map((d) =>
-    r("meta", "ResourceDefinitions.meta.cosi.dev", d.type.toLowerCase(), d)
+    r("meta", "ResourceDefinitions.meta.cosi.dev", d.type.toLowerCase(), d, { protoSpec: definitionProtoSpec(d) })
   );
   for (const ns of ["runtime", "config", "network", "cluster", "etcd", "k8s", "secrets", "hardware", "meta"]) {
-    out.push(r("meta", "Namespaces.meta.cosi.dev", ns, { description: `${ns} resources` }));
+    const description = `${ns} resources`;
+    out.push(
+      r("meta", "Namespaces.meta.cosi.dev", ns, { description }, { protoSpec: namespaceProtoSpec(description) }),
+    );
   }
   const running = !node.faults.down;
   out.push(r("runtime", "MachineStatuses.runtime.talos.dev", "machine", {
