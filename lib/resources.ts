@@ -68,7 +68,12 @@ async function locate(sessions: Sessions, u: TalosUri, signal?: AbortSignal) {
   return { session, def };
 }
 
-export function registerResources(server: Server, config: Readonly<Config>, sessions: Sessions): () => void {
+export function registerResources(
+  server: Server,
+  config: Readonly<Config>,
+  sessions: Sessions,
+  { subscriptions }: { subscriptions: boolean },
+): () => void {
   const watches = new Map<string, AbortController>();
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
@@ -110,6 +115,9 @@ export function registerResources(server: Server, config: Readonly<Config>, sess
       throw asMcp(err, config.showSecrets);
     }
   });
+
+  // A stateless HTTP server has no stream to send updates on once the request ends: no subscriptions there.
+  if (!subscriptions) return () => {};
 
   server.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
     const uri = req.params.uri;

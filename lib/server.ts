@@ -71,7 +71,7 @@ export function createServer(
       capabilities: {
         tools: {},
         logging: {},
-        resources: { subscribe: true },
+        resources: { subscribe: !shared },
         prompts: {},
         completions: {},
       },
@@ -79,7 +79,7 @@ export function createServer(
     },
   );
   const sessions = shared ?? new Sessions(config, env);
-  const stopWatches = registerResources(server, config, sessions);
+  const stopWatches = registerResources(server, config, sessions, { subscriptions: !shared });
   registerPrompts(server);
   registerCompletion(server, sessions);
   const listed = listedTools(config, tools);

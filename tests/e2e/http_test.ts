@@ -331,10 +331,13 @@ describe("scale and streaming", () => {
     }
   });
 
-  test("tools/list and tool results are identical to stdio", async () => {
+  test("tools/list and tool results are identical to stdio; only stdio offers subscriptions", async () => {
     const stdio = await spawnHarness({ simInstance: sim });
     const client = await httpClient(srv.url, AUTH);
     try {
+      // No stream outlives a stateless HTTP request, so resource updates could never be delivered there.
+      expect(client.getServerCapabilities()?.resources).toEqual({ subscribe: false });
+      expect(stdio.client.getServerCapabilities()?.resources).toEqual({ subscribe: true });
       expect(await client.listTools()).toEqual(await stdio.client.listTools());
       const cases: Array<[string, Record<string, unknown>]> = [
         ["talos_version", {}],
