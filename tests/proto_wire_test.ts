@@ -26,9 +26,9 @@ const HAVE_UPSTREAM = existsSync(
 );
 
 if (!HAVE_UPSTREAM) {
-  console.log(
-    `proto_wire_test: upstream protos not found at ${UPSTREAM_DIR}; skipping upstream comparisons`,
-  );
+  const msg = `proto_wire_test: upstream protos not found at ${UPSTREAM_DIR}`;
+  if (process.env.TALOS_MCP_REQUIRE_SHARED === "1") throw new Error(msg);
+  console.log(`${msg}; skipping upstream comparisons (set TALOS_API_PROTO_DIR)`);
 }
 
 /** The rpcs this project uses, by full service name. */

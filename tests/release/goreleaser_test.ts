@@ -15,7 +15,7 @@ const SCHEMA = schemaPath();
 const haveSchema = existsSync(SCHEMA);
 if (!haveSchema) {
   const msg = `goreleaser_test: no GoReleaser schema at ${SCHEMA} (set GORELEASER_SCHEMA)`;
-  if (process.env.TALOS_MCP_REQUIRE_SCHEMA === "1") throw new Error(msg);
+  if (process.env.TALOS_MCP_REQUIRE_SHARED === "1") throw new Error(msg);
   console.error(`${msg}; skipping the .goreleaser.yaml checks`);
 }
 
