@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { type Harness, ok, spawnHarness } from "../harness.ts";
@@ -104,21 +104,26 @@ async function smoke(command: string, args: string[]): Promise<void> {
   }
 }
 
+const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
+
 describe("end to end", () => {
   test.skipIf(!host)(`the host's artifact (${host?.asset ?? "none for this host"}) serves MCP`, async () => {
     await smoke(dist(host!.asset), []);
   });
 
   const qemu = ["qemu-aarch64", "qemu-aarch64-static"].find((q) => Bun.which(q));
-  if (!qemu && host?.id !== "linux-arm64") {
+  // The binary links against glibc: qemu-user needs an arm64 one (Debian's libc6-arm64-cross puts it here).
+  const sysroot = existsSync(`${ARM64_SYSROOT}/lib/ld-linux-aarch64.so.1`) ? ARM64_SYSROOT : undefined;
+  if ((!qemu || !sysroot) && host?.id !== "linux-arm64") {
     console.error(
-      "release_build_test: no qemu-aarch64 on PATH; skipping the linux-arm64 run (the artifact is still checked above)",
+      "release_build_test: no qemu-aarch64 or no arm64 glibc (Debian: qemu-user, libc6-arm64-cross; .ci/run " +
+        "installs them as root); skipping the linux-arm64 run (the artifact is still checked above)",
     );
   }
-  test.skipIf(!qemu || host?.os !== "linux" || host?.id === "linux-arm64")(
+  test.skipIf(!qemu || !sysroot || host?.os !== "linux" || host?.id === "linux-arm64")(
     "linux-arm64 under qemu-user serves MCP",
     async () => {
-      await smoke(qemu!, [dist("talos-mcp-linux-arm64")]);
+      await smoke(qemu!, ["-L", sysroot!, dist("talos-mcp-linux-arm64")]);
     },
     120_000,
   );
