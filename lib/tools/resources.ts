@@ -1,7 +1,6 @@
 /** @module COSI resources: talos_resource_definitions and talos_get. */
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
-import { maskValue } from "../secrets.ts";
 import { definitions, getResource, listResources, resolveType, type Resource } from "../talos/cosi.ts";
 import { targetNodes } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
@@ -97,9 +96,9 @@ export const getTool = defineTool({
     if (!namespace) {
       throw new ToolError(`Type ${def.type} has no default namespace; pass namespace.`, "INVALID_ARGUMENT");
     }
-    // Type and namespace are said once at the top; each resource keeps only what differs.
-    const shape = ({ namespace: _ns, type: _type, ...rest }: Resource) =>
-      ctx.config.showSecrets ? rest : maskValue(rest);
+    // Type and namespace are said once at the top; each resource keeps only what differs. Secrets in
+    // specs are masked by the server's pass over every result (lib/server.ts), nothing is cut before it.
+    const shape = ({ namespace: _ns, type: _type, ...rest }: Resource) => rest;
     const result = await perNode(ctx, args, async (s, node) => {
       if (args.resource_id) {
         const r = await getResource(s, node, namespace, def.type, args.resource_id, ctx.signal);
