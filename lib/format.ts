@@ -111,3 +111,34 @@ export function okResult(value: Record<string, unknown>, maxBytes: number): Call
 export function errorResult(message: string): CallResult {
   return { content: [{ type: "text", text: message }], isError: true };
 }
+
+type Entry = { node?: unknown; hostname?: unknown; error?: unknown; code?: unknown };
+
+/** Whether every node a per-node result lists failed (a result naming no node never counts). */
+export function allNodesFailed(value: Record<string, unknown>): boolean {
+  const nodes = value.nodes;
+  return Array.isArray(nodes) && nodes.length > 0 &&
+    nodes.every((n) => !!n && typeof n === "object" && typeof (n as Entry).error === "string");
+}
+
+const SUMMARY_NODES = 20;
+const SUMMARY_ERROR_CHARS = 300;
+
+/**
+ * A per-node result in which every node failed: an error (clients and agents must not read it as
+ * success) whose text sums up each node's error, while `structuredContent` still lists every node with
+ * its error and code.
+ */
+export function nodesFailedResult(value: Record<string, unknown>, maxBytes: number): CallResult {
+  const nodes = value.nodes as Entry[];
+  const lines = nodes.slice(0, SUMMARY_NODES).map((n) => {
+    const who = n.hostname ? `${n.node} (${n.hostname})` : String(n.node);
+    const error = String(n.error);
+    const text = error.length > SUMMARY_ERROR_CHARS ? `${error.slice(0, SUMMARY_ERROR_CHARS)}…` : error;
+    return `- ${who}: ${n.code ? `[${n.code}] ` : ""}${text}`;
+  });
+  if (nodes.length > SUMMARY_NODES) lines.push(`- … and ${nodes.length - SUMMARY_NODES} more nodes`);
+  const head = nodes.length === 1 ? "The targeted node failed:" : `All ${nodes.length} targeted nodes failed:`;
+  const result = okResult(value, maxBytes);
+  return { ...result, content: [{ type: "text", text: `${head}\n${lines.join("\n")}` }], isError: true };
+}

@@ -19,11 +19,12 @@ import { registerCompletion } from "./completion.ts";
 import type { Config } from "./config.ts";
 import { Deadline } from "./deadline.ts";
 import { messageOf, ToolError } from "./errors.ts";
-import { type CallResult, errorResult, okResult } from "./format.ts";
+import { allNodesFailed, type CallResult, errorResult, nodesFailedResult, okResult } from "./format.ts";
 import { auditLine, type Outcome, outcomeOf } from "./guards/audit.ts";
 import { type GuardCall, isMutating, runGuards } from "./guards/pipeline.ts";
 import { mayUse } from "./guards/roles.ts";
 import { audit, type Level, log, setMcpSink } from "./log.ts";
+import { MonotonicProgress } from "./progress.ts";
 import { registerPrompts } from "./prompts.ts";
 import { registerResources } from "./resources.ts";
 import { maskText, maskValue } from "./secrets.ts";
@@ -113,14 +114,17 @@ export function createServer(
 
     const progressToken = extra._meta?.progressToken;
     const deadline = callDeadlineMs ? new Deadline(callDeadlineMs, extra.signal) : undefined;
+    const steps = new MonotonicProgress();
     const ctx: ToolContext = {
       config,
       session: (context) => sessions.get(context ?? defaultContext),
       talosconfig: () => sessions.file(),
       resolveContext: (context) => sessions.context(context ?? defaultContext),
       signal: deadline?.signal ?? extra.signal,
-      progress: async (progress, total, message) => {
+      progress: async (reported, total, message) => {
         if (progressToken === undefined) return;
+        const progress = steps.next(reported, total);
+        if (progress === undefined) return;
         await extra.sendNotification({
           method: "notifications/progress",
           params: { progressToken, progress, total, message },
@@ -137,9 +141,13 @@ export function createServer(
       }
       const running = tool.run(call.args as never, ctx);
       const value = await (deadline ? deadline.race(running, name) : running);
+      if (call.outage && value.outage === undefined) value.outage = call.outage;
       if (mutating) writeAudit(config, tool, raw, outcomeOf(value));
       // Defence in depth: whatever a tool returns passes the masker (tools also mask what they know best).
-      return okResult(config.showSecrets ? value : maskValue(value), config.maxOutputBytes);
+      const shown = config.showSecrets ? value : maskValue(value);
+      // Every targeted node failed: an error, not a success with errors inside (partial success is not one).
+      if (allNodesFailed(shown)) return nodesFailedResult(shown, config.maxOutputBytes);
+      return okResult(shown, config.maxOutputBytes);
     } catch (err) {
       if (mutating) writeAudit(config, tool, raw, "error");
       if (err instanceof McpError) throw err;

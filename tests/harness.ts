@@ -138,6 +138,22 @@ export function ok<T = any>(r: CallToolResult): T {
   return r.structuredContent as T;
 }
 
+/**
+ * The structured result of a call in which every targeted node failed: an error (isError) that still
+ * lists each node with its error and code. Fails loudly when the call succeeded or has no such list.
+ */
+export function failed<T = any>(r: CallToolResult): T {
+  if (!r.isError) throw new Error(`expected every node to fail, got success: ${text(r)}`);
+  if (!r.structuredContent) throw new Error(`an error without the per-node list: ${text(r)}`);
+  return r.structuredContent as T;
+}
+
+/** The structured result, whether some, all or no nodes failed. */
+export function structured<T = any>(r: CallToolResult): T {
+  if (!r.structuredContent) throw new Error(`no structured result: ${text(r)}`);
+  return r.structuredContent as T;
+}
+
 export function text(r: CallToolResult): string {
   return r.content.map((c) => (c.type === "text" ? c.text : `[${c.type}]`)).join("\n");
 }

@@ -8,8 +8,15 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 export type Consent = "accept" | "decline" | "cancel" | "unsupported" | "failed";
 
 /** The question shown to the human. */
-export function consentMessage(tool: string, action: string, nodes: readonly string[], context?: string): string {
+export function consentMessage(
+  tool: string,
+  action: string,
+  nodes: readonly string[],
+  context?: string,
+  outage?: string,
+): string {
   return `${tool}: ${action}\nNodes: ${nodes.join(", ")}` + (context ? `\nContext: ${context}` : "") +
+    (outage ? `\nOutage: ${outage}` : "") +
     `\nAccept to proceed; decline or cancel to stop without changing anything.`;
 }
 

@@ -13,7 +13,7 @@ import { toolSchemas } from "../tools/schema.ts";
 import { confirmRefusal } from "./confirm.ts";
 import { askHuman, consentMessage } from "./elicit.ts";
 import { checkPath, PathError } from "./paths.ts";
-import { quorumRefusal } from "./quorum.ts";
+import { quorumVerdict } from "./quorum.ts";
 import { assertMayUse } from "./roles.ts";
 import { upgradePathRefusal } from "./upgrade_path.ts";
 
@@ -25,6 +25,8 @@ export interface GuardCall {
   ctx: ToolContext;
   server: Server;
   sessions: Sessions;
+  /** Set by the etcd guard when the call goes ahead at the cost of an etcd outage the cluster cannot avoid. */
+  outage?: string;
 }
 
 /** A guard returns why it refuses the call, or undefined to let it go on. */
@@ -33,8 +35,8 @@ type Guard = (call: GuardCall) => Promise<string | undefined>;
 /**
  * Every tool call passes these steps in this order; the first refusal ends the
  * call as "denied" (audited for mutating tools). The cheap, local checks come
- * first so that a refusal by them sends no RPC at all; the etcd and version
- * checks send only reads. Add new steps here, not in tools.
+ * first so that a refusal by them sends no RPC at all; the version and etcd
+ * checks send only reads (and dry runs). Add new steps here, not in tools.
  */
 const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   // 1. confirm: true (the boolean) and explicit nodes, on the raw arguments: "true" as a string is no consent.
@@ -45,12 +47,14 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["paths", (c) => Promise.resolve(guardPaths(c.tool, c.args, c.ctx.config.allowedPaths))],
   // 4. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
   ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],
-  // 5. The human, when the client supports elicitation (no RPC before consent).
-  ["human consent", humanConsent],
-  // 6. One minor version per upgrade step (Version RPC per node).
+  // 5. One minor version per upgrade step (Version RPC per node).
   ["upgrade path", upgradePath],
-  // 7. etcd keeps quorum (EtcdMemberList + EtcdStatus).
+  // 6. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
+  //    Before consent: the human is never asked about a call that would be refused, and is told the outage
+  //    a small cluster cannot avoid.
   ["etcd quorum", etcdQuorum],
+  // 7. The human, when the client supports elicitation (reads only before consent, never a change).
+  ["human consent", humanConsent],
 ];
 
 /**
@@ -90,7 +94,7 @@ async function humanConsent(c: GuardCall): Promise<string | undefined> {
   const action = c.tool.action?.(c.args as never) ?? c.tool.description.split(". ")[0];
   const answer = await askHuman(
     c.server,
-    consentMessage(c.tool.name, action, nodes, c.args.context as string | undefined),
+    consentMessage(c.tool.name, action, nodes, c.args.context as string | undefined, c.outage),
     c.ctx.signal,
   );
   if (answer === "accept" || answer === "unsupported") return undefined;
@@ -114,10 +118,15 @@ async function etcdQuorum(c: GuardCall): Promise<string | undefined> {
   const impact = acts(c) ? c.tool.etcdImpact?.(c.args as never) : undefined;
   if (!impact) return undefined;
   const session = await c.ctx.session(c.args.context as string | undefined);
-  const targets = c.args.nodes as string[];
-  const candidates = [...new Set([...targets, ...targetNodes(session.ctx)])];
+  const asked = c.args.nodes as string[];
+  const targets = c.tool.downNodes ? await c.tool.downNodes(c.args as never, c.ctx) : asked;
+  if (targets.length === 0) return undefined; // nothing goes down (e.g. a config applied without a reboot)
+  const candidates = [...new Set([...asked, ...targetNodes(session.ctx)])];
   const view = await etcdView(session, candidates, c.ctx.signal, targets);
-  return quorumRefusal(view, targets, impact, `${c.tool.name} on`);
+  const verdict = quorumVerdict(view, targets, impact, `${c.tool.name} on`, session.ctx.name);
+  if (verdict.kind === "refused") return verdict.refusal;
+  if (verdict.kind === "outage") c.outage = verdict.outage;
+  return undefined;
 }
 
 /** A tool whose RPCs the chosen context's certificate may not call is refused before any RPC. */

@@ -114,6 +114,11 @@ export class SimEndpoint {
     const node = values("node");
     const nodes = values("nodes");
     this.calls.push({ method: path, node, nodes, endpoint: this.index, roles, request, at: Date.now() });
+    // While the endpoint's own node reboots, its apid is gone too: nothing answers through it (a
+    // one-control-plane cluster whose only endpoint reboots is unreachable for that while).
+    if (this.cluster.bootTick(this.self)) {
+      throw new SimError(Code.UNAVAILABLE, `connection error: desc = "transport: connect: connection refused"`);
+    }
     if (node.length > 1) throw new SimError(Code.INVALID_ARGUMENT, "node metadata must be single-valued");
     if (!roles.length) throw new SimError(Code.PERMISSION_DENIED, "not authorized");
     if (nodes.length) {

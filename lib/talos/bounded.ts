@@ -37,8 +37,10 @@ export async function readBytes(stream: AsyncIterable<DataChunk>, max: number): 
 }
 
 export interface TailOptions {
-  /** Keep the last this many lines (that match `grep`). */
+  /** Keep the last this many lines (that match `grep`); -1: as many of the newest as fit in `maxBytes`. */
   lines: number;
+  /** With lines -1: the bytes the kept lines may take together (older lines are dropped first). */
+  maxBytes?: number;
   /** Only lines matching this are kept; applied before the tail is cut. */
   grep?: RegExp;
   /** Longer lines are cut to this many characters (a log line without newline must not grow forever). */
@@ -57,6 +59,8 @@ export interface Tail {
   matched: number;
   /** Lines that were longer than maxLineBytes and were cut. */
   cutLines: number;
+  /** Matching lines left out, oldest first, to stay within `maxBytes` (lines -1). */
+  omitted: number;
 }
 
 const CUT = "…[line cut]";
@@ -91,9 +95,8 @@ function gcGuard(): () => void {
  */
 export async function tailLines(stream: AsyncIterable<DataChunk>, opts: TailOptions): Promise<Tail> {
   const max = opts.maxLineBytes ?? 2048;
-  const ring: string[] = new Array(opts.lines);
-  let next = 0;
-  const out: Tail = { lines: [], scanned: 0, matched: 0, cutLines: 0 };
+  const keep = opts.lines < 0 ? byteWindow(opts.maxBytes ?? 64 * 1024) : lineRing(opts.lines);
+  const out: Tail = { lines: [], scanned: 0, matched: 0, cutLines: 0, omitted: 0 };
   const decoder = new StringDecoder("utf8"); // keeps a multi-byte character split across chunks whole
   let pending = "";
   let overflow = false;
@@ -115,7 +118,7 @@ export async function tailLines(stream: AsyncIterable<DataChunk>, opts: TailOpti
     if (opts.grep && !opts.grep.test(line)) return;
     if (cut) line += CUT;
     out.matched++;
-    if (opts.lines > 0) ring[next++ % opts.lines] = line;
+    keep.push(line);
   };
 
   for await (const chunk of stream) {
@@ -135,10 +138,54 @@ export async function tailLines(stream: AsyncIterable<DataChunk>, opts: TailOpti
   if (rest) add(rest);
   if (pending || overflow) finish();
 
-  const kept = Math.min(next, opts.lines);
-  for (let i = next - kept; i < next; i++) {
-    const line = ring[i % opts.lines];
-    out.lines.push(opts.map ? opts.map(line) : line);
-  }
+  const kept = keep.lines();
+  out.omitted = out.matched - kept.length;
+  out.lines = opts.map ? kept.map(opts.map) : kept;
   return out;
+}
+
+interface Keeper {
+  push(line: string): void;
+  /** The kept lines, oldest first. */
+  lines(): string[];
+}
+
+/** The last `n` lines, in a fixed ring. */
+function lineRing(n: number): Keeper {
+  const ring: string[] = new Array(Math.max(0, n));
+  let next = 0;
+  return {
+    push: (line) => {
+      if (n > 0) ring[next++ % n] = line;
+    },
+    lines: () => {
+      const kept = Math.min(next, n);
+      const out: string[] = [];
+      for (let i = next - kept; i < next; i++) out.push(ring[i % n]);
+      return out;
+    },
+  };
+}
+
+/** The newest lines whose JSON form fits in `budget` bytes: the whole log, bounded by the output cap. */
+function byteWindow(budget: number): Keeper {
+  let held: string[] = [];
+  let head = 0;
+  let bytes = 0;
+  // A line's share of the result: its UTF-8 bytes, quotes and comma (escapes are rare in logs; the output
+  // cap still stands behind this).
+  const size = (line: string) => Buffer.byteLength(line) + 3;
+  return {
+    push: (line) => {
+      held.push(line);
+      bytes += size(line);
+      while (bytes > budget && head < held.length) bytes -= size(held[head++]);
+      // Compact now and then so dropped lines can be collected.
+      if (head > 4096 && head * 2 > held.length) {
+        held = held.slice(head);
+        head = 0;
+      }
+    },
+    lines: () => held.slice(head),
+  };
 }

@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import type { Config } from "../config.ts";
+import type { EtcdImpact } from "../guards/quorum.ts";
 import type { TalosSession } from "../talos/session.ts";
 import type { TalosconfigFile, TalosContext } from "../talos/talosconfig.ts";
 
@@ -56,7 +57,13 @@ export interface ToolSpec<E extends Entries = Entries> {
    * Whether the call takes etcd down on targeted control-plane nodes, for the
    * quorum guard: "together" (all at once) or "one-by-one" (the tool serialises them).
    */
-  etcdImpact?(args: Args<E>): "together" | "one-by-one" | undefined;
+  etcdImpact?(args: Args<E>): EtcdImpact | undefined;
+  /**
+   * For tools whose impact depends on the change (a config applied in mode auto reboots only when it
+   * must): the targeted nodes that would really go down, asked of the nodes themselves (a dry run).
+   * Absent: every targeted node.
+   */
+  downNodes?(args: Args<E>, ctx: ToolContext): Promise<string[]>;
   /** The image an upgrade moves to, for the one-minor-per-step guard. */
   upgradeImage?(args: Args<E>): string | undefined;
   /**

@@ -4,8 +4,9 @@
  * (as talosctl prints them), never passed through a JS number.
  */
 import * as v from "valibot";
-import type { TalosSession } from "../talos/session.ts";
-import { defineTool, READ_ONLY } from "./define.ts";
+import { controlPlanesOf } from "../talos/machine_types.ts";
+import { type TalosSession, targetNodes } from "../talos/session.ts";
+import { defineTool, READ_ONLY, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
@@ -100,7 +101,7 @@ export const etcdTool = defineTool({
   name: "talos_etcd",
   title: "etcd: members, status, alarms",
   description: "etcd on control-plane nodes: members (ids as hex strings), status per member (leader, db " +
-    "size, raft index, errors) or alarms. Target control-plane nodes; workers answer with an error.",
+    "size, raft index, errors) or alarms. Without nodes it asks the context's control planes only.",
   annotations: READ_ONLY,
   input: {
     context,
@@ -134,5 +135,16 @@ export const etcdTool = defineTool({
     })),
     alarms: v.array(v.object({ member_id: v.string(), alarm: v.string() })),
   }),
-  run: (args, ctx) => perNode(ctx, args, (s, node) => SUBCOMMANDS[args.subcommand](s, node, ctx.signal)),
+  run: async (args, ctx) => {
+    const nodes = args.nodes ?? await contextControlPlanes(args.context, ctx);
+    return perNode(ctx, { ...args, nodes }, (s, node) => SUBCOMMANDS[args.subcommand](s, node, ctx.signal));
+  },
 });
+
+/** The context's control planes (workers have no etcd); all its nodes when their types cannot be told. */
+async function contextControlPlanes(context: string | undefined, ctx: ToolContext): Promise<string[]> {
+  const session = await ctx.session(context);
+  const all = targetNodes(session.ctx);
+  const cps = await controlPlanesOf(session, all, ctx.signal, ctx.config.fanOutConcurrency);
+  return cps?.length ? cps : all;
+}

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import { maskText } from "../secrets.ts";
 import { type Tail, tailLines } from "../talos/bounded.ts";
-import type { TalosSession } from "../talos/session.ts";
+import { type TalosSession, targetNodes } from "../talos/session.ts";
 import { defineTool, READ_ONLY, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode, withLimitNote } from "./per_node.ts";
@@ -37,9 +37,8 @@ const tailParam = (fallback: number) =>
     v.pipe(
       v.number(),
       v.integer(),
-      v.minValue(1, "tail_lines must be at least 1"),
-      v.maxValue(5000),
-      v.description(`Last N lines to return per node (${fallback}).`),
+      v.check((n) => n === -1 || (n >= 1 && n <= 5000), "tail_lines is 1 to 5000, or -1 for the whole log"),
+      v.description(`Last N lines per node (${fallback}); -1: the whole log, newest lines kept within the output cap.`),
     ),
     fallback,
   );
@@ -50,6 +49,7 @@ const lineOutput = perNodeOutput({
   matched: v.optional(v.number()),
   scanned: v.optional(v.number()),
   cut_lines: v.optional(v.number()),
+  omitted_lines: v.optional(v.number()),
 });
 
 type Opened = (s: TalosSession, node: string, signal: AbortSignal) => AsyncIterable<{ bytes?: Uint8Array | null }>;
@@ -64,8 +64,12 @@ async function tailPerNode(
 ) {
   const grep = args.grep ? new RegExp(args.grep, "i") : undefined;
   const map = ctx.config.showSecrets ? undefined : maskText;
+  // tail_lines -1: each node's newest lines within its share of the output cap (80%: room for the rest).
+  const targets = targetNodes((await ctx.session(args.context)).ctx, args.nodes).length;
+  const maxBytes = Math.floor((ctx.config.maxOutputBytes * 0.8) / Math.max(1, targets));
   let cutLines = 0;
   let stopped = 0;
+  let omitted = 0;
   const result = await perNode(ctx, args, async (s, node) => {
     // A grep over a long log may outlast the deadline: stop a little before it and keep what was scanned.
     const budget = new AbortController();
@@ -74,6 +78,7 @@ async function tailPerNode(
     try {
       t = await tailLines(open(s, node, AbortSignal.any([ctx.signal, budget.signal])), {
         lines: args.tail_lines,
+        maxBytes,
         grep,
         maxLineBytes: MAX_LINE_BYTES,
         framePerLine,
@@ -86,6 +91,7 @@ async function tailPerNode(
       clearTimeout(timer);
     }
     cutLines += t.cutLines;
+    omitted += t.omitted;
     const early = budget.signal.aborted && !ctx.signal.aborted;
     if (early) stopped++;
     return {
@@ -93,11 +99,15 @@ async function tailPerNode(
       lines: t.lines,
       ...(grep ? { matched: t.matched, scanned: t.scanned } : {}),
       ...(t.cutLines ? { cut_lines: t.cutLines } : {}),
+      ...(args.tail_lines === -1 && t.omitted ? { omitted_lines: t.omitted } : {}),
     };
   });
   const notes = [
     ...(cutLines ? [`${cutLines} lines longer than ${MAX_LINE_BYTES} bytes were cut (marked "…[line cut]")`] : []),
     ...(stopped ? [`on ${stopped} node(s) the log was only scanned until the time limit (incomplete: true)`] : []),
+    ...(args.tail_lines === -1 && omitted
+      ? [`${omitted} older lines were left out to fit the output cap (omitted_lines per node); the newest are kept`]
+      : []),
   ];
   return withLimitNote(
     result,

@@ -9,7 +9,9 @@ import { ToolError } from "../errors.ts";
 import { maskText } from "../secrets.ts";
 import { applyPatch, sameConfig } from "../talos/config_patch.ts";
 import { getResource } from "../talos/cosi.ts";
-import { defineTool, MUTATING } from "./define.ts";
+import { fanOut } from "../talos/fan_out.ts";
+import type { TalosSession } from "../talos/session.ts";
+import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
@@ -59,28 +61,22 @@ export const patchConfigTool = defineTool({
     `apply this machine config patch (mode ${mode}):\n${
       maskText(patch.length > 2000 ? `${patch.slice(0, 2000)}\n…` : patch)
     }`,
-  // reboot reboots; auto may on Talos ≤ 1.13.
+  // reboot reboots; auto reboots only when the node says the change needs it (Talos ≤ 1.13).
   etcdImpact: ({ mode }) => (mode === "reboot" || mode === "auto" ? "together" : undefined),
+  downNodes: (args, ctx) => (args.mode === "auto" ? wouldReboot(args, ctx) : Promise.resolve(args.nodes ?? [])),
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      const current = await getResource(s, node, "config", "MachineConfigs.config.talos.dev", "v1alpha1", ctx.signal);
-      const before = current.spec as unknown[];
-      const { kind, docs } = applyPatch(before, args.patch);
-      if (sameConfig(before, docs)) {
+      const { kind, docs, changed } = await patched(s, node, args.patch, ctx.signal);
+      if (!changed) {
         return {
           changed: false,
           patch_kind: kind,
           details: "No changes: the patch leaves the config as it is; nothing was sent.",
         };
       }
-      const data = Buffer.from(docs.map((d) => stringify(d)).join("---\n"));
       let res: ApplyResponse;
       try {
-        res = await s.client.unary<ApplyResponse>("machine.MachineService", "ApplyConfiguration", {
-          data,
-          mode: MODE[args.mode],
-          dry_run: args.dry_run,
-        }, { node, signal: ctx.signal });
+        res = await apply(s, node, docs, MODE[args.mode], args.dry_run, ctx.signal);
       } catch (err) {
         if (err instanceof ToolError && err.code === "UNIMPLEMENTED" && args.mode === "reboot") {
           throw new ToolError(
@@ -102,3 +98,37 @@ export const patchConfigTool = defineTool({
       };
     }),
 });
+
+/** The node's machine config with the patch applied client-side, and whether that changes anything. */
+async function patched(s: TalosSession, node: string, patch: string, signal: AbortSignal) {
+  const current = await getResource(s, node, "config", "MachineConfigs.config.talos.dev", "v1alpha1", signal);
+  const before = current.spec as unknown[];
+  const { kind, docs } = applyPatch(before, patch);
+  return { kind, docs, changed: !sameConfig(before, docs) };
+}
+
+function apply(s: TalosSession, node: string, docs: unknown[], mode: string, dryRun: boolean, signal: AbortSignal) {
+  const data = Buffer.from(docs.map((d) => stringify(d)).join("---\n"));
+  return s.client.unary<ApplyResponse>("machine.MachineService", "ApplyConfiguration", {
+    data,
+    mode,
+    dry_run: dryRun,
+  }, { node, signal });
+}
+
+/**
+ * The targets that mode auto would reboot: each node is asked in a dry run, and its reply's resolved mode
+ * says REBOOT or NO_REBOOT (Talos 1.14 never reboots in auto). A node that cannot be asked counts as
+ * rebooting, so the quorum guard errs on the safe side; one the patch leaves unchanged does not.
+ */
+async function wouldReboot(args: { context?: string; nodes?: string[]; patch: string }, ctx: ToolContext) {
+  const session = await ctx.session(args.context);
+  const nodes = args.nodes ?? [];
+  const outcomes = await fanOut(nodes, ctx.config.fanOutConcurrency, async (node) => {
+    const { docs, changed } = await patched(session, node, args.patch, ctx.signal);
+    if (!changed) return false;
+    const res = await apply(session, node, docs, "AUTO", true, ctx.signal);
+    return res.messages?.[0]?.mode !== "NO_REBOOT";
+  });
+  return outcomes.filter((o) => o.value !== false).map((o) => o.node);
+}

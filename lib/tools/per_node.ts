@@ -3,7 +3,7 @@
  * result as `{nodes: [{node, hostname?, ...value | error}]}`.
  */
 import { isIP } from "node:net";
-import { fanOut } from "../talos/fan_out.ts";
+import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
 import type { ToolContext } from "./define.ts";
 
@@ -48,13 +48,19 @@ export async function perNode<T extends Record<string, unknown>>(
     fanOut(targets, ctx.config.fanOutConcurrency, (node) => fn(session, node).finally(() => settled(node))),
     learnHostnames(session, targets, ctx.signal, Math.min(HOSTNAME_TIMEOUT_MS, ctx.config.callTimeoutMs)),
   ]);
-  return {
-    nodes: outcomes.map((o) => {
-      const hostname = session.hostnames.get(o.node);
-      const head: NodeEntry = { node: o.node, ...(hostname && hostname !== o.node ? { hostname } : {}) };
-      return o.error !== undefined ? { ...head, error: o.error, code: o.code } : { ...head, ...o.value };
-    }),
-  };
+  return { nodes: shapeOutcomes(session, outcomes) };
+}
+
+/** Fan-out outcomes as result entries: the node as asked for, its hostname when known, its value or error. */
+export function shapeOutcomes<T extends Record<string, unknown>>(
+  session: TalosSession,
+  outcomes: readonly NodeOutcome<T>[],
+): NodeEntry[] {
+  return outcomes.map((o) => {
+    const hostname = session.hostnames.get(o.node);
+    const head: NodeEntry = { node: o.node, ...(hostname && hostname !== o.node ? { hostname } : {}) };
+    return o.error !== undefined ? { ...head, error: o.error, code: o.code } : { ...head, ...o.value };
+  });
 }
 
 /**

@@ -11,8 +11,9 @@ export const rebootTool = defineTool({
   name: "talos_reboot",
   title: "Node: reboot",
   description: "Reboot the given nodes (default graceful, powercycle skips kexec, force skips the graceful " +
-    "shutdown). wait=true polls until each node is back with a new boot id. Refused when it would cost etcd " +
-    "its quorum. Needs confirm: true and os:operator (os:admin for wait's boot id).",
+    "shutdown). wait=true polls until each node is back with a new boot id. Refused when etcd would lose a " +
+    "quorum that one-at-a-time would keep; on a 1-2 member etcd it goes ahead and says the outage. Needs " +
+    "confirm: true and os:operator (os:admin for wait's boot id).",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/Reboot"],
@@ -29,11 +30,11 @@ export const rebootTool = defineTool({
   action: ({ mode, wait }) =>
     `reboot (mode ${mode}); the nodes stop serving until they boot again` + (wait ? ", and wait for them." : "."),
   etcdImpact: () => "together",
-  run: async (args, ctx) => {
+  run: (args, ctx) => {
     const deadline = Date.now() + ctx.config.waitTimeoutMs;
-    let done = 0;
     const total = args.nodes!.length;
-    return await perNode(ctx, args, async (s, node) => {
+    // perNode reports each node done; polls repeat the last count, which the server makes a rising fraction.
+    return perNode(ctx, args, async (s, node) => {
       const before = args.wait ? await readBootId(s, node, ctx.signal) : undefined;
       await s.client.unary("machine.MachineService", "Reboot", { mode: MODE[args.mode] }, {
         node,
@@ -45,9 +46,8 @@ export const rebootTool = defineTool({
         pollMs: ctx.config.pollIntervalMs,
         deadline,
         signal: ctx.signal,
-        onPoll: () => void ctx.progress(done, total, `waiting for ${node} to come back`),
+        onPoll: () => void ctx.progress(0, total, `waiting for ${node} to come back`),
       });
-      await ctx.progress(++done, total, `${node} is back`);
       return { rebooted: true, back: true, ...(back.bootId ? { boot_id: back.bootId } : {}), polls: back.polls };
     });
   },

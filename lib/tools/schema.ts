@@ -19,6 +19,15 @@ const truncated = v.optional(
   ),
 );
 
+const outage = v.optional(
+  v.pipe(
+    v.string(),
+    v.description(
+      "Present when the call took etcd and the Kubernetes API down because the cluster is too small to avoid it.",
+    ),
+  ),
+);
+
 function json(schema: v.GenericSchema): Record<string, unknown> {
   const out = toJsonSchema(schema, { errorMode: "ignore", typeMode: "input" }) as Record<string, unknown>;
   delete out.$schema;
@@ -35,7 +44,9 @@ export function toolSchemas(tool: ToolSpec): ToolSchemas {
     s = {
       input,
       inputJson: json(input),
-      outputJson: json(v.object({ ...tool.output, truncated })),
+      outputJson: json(
+        v.object({ ...tool.output, ...(tool.etcdImpact ? { outage } : {}), truncated } as v.ObjectEntries),
+      ),
     };
     cache.set(tool, s);
   }

@@ -3,17 +3,17 @@
  * strictly one at a time with an etcd health check before each, then workers.
  */
 import * as v from "valibot";
-import { ToolError } from "../errors.ts";
-import { quorumRefusal } from "../guards/quorum.ts";
+import { messageOf, ToolError } from "../errors.ts";
+import { quorumVerdict } from "../guards/quorum.ts";
 import { pause, readBootId, waitForReboot } from "../talos/boot.ts";
 import { etcdView, memberFor } from "../talos/etcd_health.ts";
-import { fanOut } from "../talos/fan_out.ts";
+import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
 import { nodeVersions } from "../talos/node_versions.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
 import { upgradeNode } from "../talos/upgrade.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
-import { learnHostnames, type NodeEntry } from "./per_node.ts";
+import { learnHostnames, shapeOutcomes } from "./per_node.ts";
 
 const input = {
   context,
@@ -58,7 +58,7 @@ export const upgradeTool = defineTool({
   run: (args, ctx) => runUpgrade(args, ctx),
 });
 
-async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes: NodeEntry[] }> {
+async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<Record<string, unknown>> {
   const session = await ctx.session(args.context);
   const nodes = args.nodes!;
   const versions = await nodeVersions(session, nodes, ctx.signal, ctx.config.fanOutConcurrency);
@@ -68,9 +68,11 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes:
   const cps = nodes.filter(isCp);
   const workers = nodes.filter((n) => !isCp(n));
   const deadline = Date.now() + ctx.config.waitTimeoutMs;
-  const results = new Map<string, NodeEntry>();
-  let step = 0;
-  const note = (message: string) => void ctx.progress(step, nodes.length, message);
+  const results = new Map<string, NodeOutcome<Record<string, unknown>>>();
+  const outages: string[] = [];
+  let done = 0;
+  // Repeated counts are fine: the server turns them into increasing fractions (lib/progress.ts).
+  const note = (message: string) => void ctx.progress(done, nodes.length, message);
 
   const one = async (node: string): Promise<Record<string, unknown>> => {
     const from = versions.get(node)!;
@@ -87,72 +89,82 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<{ nodes:
     });
     const base = { from, flow: res.flow, ...(res.output?.length ? { installer_output: res.output } : {}) };
     if (!res.rebooting) return { ...base, to: from, rebooted: false };
-    await waitForReboot(session, node, { before, pollMs: ctx.config.pollIntervalMs, deadline, signal: ctx.signal });
+    await waitForReboot(session, node, {
+      before,
+      pollMs: ctx.config.pollIntervalMs,
+      deadline,
+      signal: ctx.signal,
+      onPoll: () => note(`waiting for ${node} to come back`),
+    });
     const to = (await nodeVersions(session, [node], ctx.signal, 1)).get(node)!;
     return { ...base, to, rebooted: true };
   };
-  const record = (node: string, value?: Record<string, unknown>, err?: unknown) => {
-    const hostname = session.hostnames.get(node);
-    const head = { node, ...(hostname && hostname !== node ? { hostname } : {}) };
-    results.set(
-      node,
-      err === undefined
-        ? { ...head, ...value }
-        : err instanceof ToolError
-        ? { ...head, error: err.message, code: err.code }
-        : { ...head, error: `internal error: ${(err as Error)?.message ?? String(err)}`, code: "INTERNAL" },
-    );
-    note(`${node}: ${err === undefined ? "upgraded" : "failed"}`);
-    step++;
+  const record = (outcome: NodeOutcome<Record<string, unknown>>) => {
+    results.set(outcome.node, outcome);
+    done++;
+    note(`${outcome.node}: ${outcome.error === undefined ? "upgraded" : "failed"}`);
+  };
+  const skip = (rest: readonly string[], error: string, code: string) => {
+    for (const node of rest) record({ node, error, code });
   };
 
-  // Control planes strictly one at a time; before each, etcd must tolerate losing it.
+  // Control planes strictly one at a time; before each, etcd must be able to lose it (or the cluster be too
+  // small to avoid the outage), and the gate waits only while waiting can help.
+  const upgraded: string[] = [];
   for (const [i, node] of cps.entries()) {
-    const gate = await etcdGate(session, node, ctx, deadline);
-    if (gate) {
-      for (const rest of cps.slice(i)) {
-        record(rest, undefined, new ToolError(`not upgraded: ${gate}`, "FAILED_PRECONDITION"));
-      }
+    const gate = await etcdGate(session, node, upgraded, ctx, deadline, note);
+    if ("refusal" in gate) {
+      skip(cps.slice(i), `not upgraded: ${gate.refusal}`, "FAILED_PRECONDITION");
       break;
     }
-    try {
-      record(node, await one(node));
-    } catch (err) {
-      record(node, undefined, err);
-      for (const rest of cps.slice(i + 1)) {
-        record(rest, undefined, new ToolError(`not upgraded: stopped after ${node} failed`, "ABORTED"));
-      }
+    if (gate.outage) outages.push(gate.outage);
+    const [outcome] = await fanOut([node], 1, one);
+    record(outcome);
+    if (outcome.error !== undefined) {
+      skip(cps.slice(i + 1), `not upgraded: stopped after ${node} failed`, "ABORTED");
       break;
     }
+    upgraded.push(node);
   }
-  const outcomes = await fanOut(workers, ctx.config.fanOutConcurrency, (n) => one(n));
-  for (const o of outcomes) {
-    if (o.error !== undefined) record(o.node, undefined, new ToolError(o.error, o.code));
-    else record(o.node, o.value);
-  }
-  return { nodes: nodes.map((n) => results.get(n)!) };
+  for (const outcome of await fanOut(workers, ctx.config.fanOutConcurrency, one)) record(outcome);
+  return {
+    nodes: shapeOutcomes(session, nodes.map((n) => results.get(n)!)),
+    ...(outages.length ? { outage: [...new Set(outages)].join(" ") } : {}),
+  };
 }
 
-/** Waits (bounded) until etcd could lose `node` and keep quorum; the reason when it never could. */
+/**
+ * Whether `node` may go down now. Decides at once when waiting cannot change the answer; polls (bounded
+ * by the wait deadline, cancellable, with progress) only while the members keeping etcd from quorum are
+ * control planes this call has just upgraded and is waiting on to rejoin.
+ */
 async function etcdGate(
   session: TalosSession,
   node: string,
+  upgraded: readonly string[],
   ctx: ToolContext,
   deadline: number,
-): Promise<string | undefined> {
+  note: (message: string) => void,
+): Promise<{ refusal: string } | { outage?: string }> {
   for (;;) {
-    let reason: string | undefined;
+    let refusal: string;
+    let waitCanHelp: boolean;
     try {
       const view = await etcdView(session, targetNodes(session.ctx), ctx.signal);
-      const all = view.members.every((m) => view.healthy.has(m.id));
-      reason = all ? undefined : quorumRefusal(view, [node], "one-by-one", "upgrading") ??
-        "etcd is not fully healthy yet";
+      const verdict = quorumVerdict(view, [node], "one-by-one", "upgrading", session.ctx.name);
+      if (verdict.kind === "safe") return {};
+      if (verdict.kind === "outage") return { outage: verdict.outage };
+      refusal = verdict.refusal;
+      // Only members this call took down are known to be coming back.
+      const ours = new Set(upgraded.map((n) => memberFor(view, n, session.hostnames.get(n))?.id));
+      waitCanHelp = verdict.waitCanHelp && view.members.every((m) => view.healthy.has(m.id) || ours.has(m.id));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      reason = err instanceof ToolError ? err.message : String(err);
+      refusal = err instanceof ToolError ? err.message : messageOf(err);
+      waitCanHelp = upgraded.length > 0; // no control plane answered: only ours can bring one back
     }
-    if (!reason) return undefined;
-    if (Date.now() + ctx.config.pollIntervalMs > deadline) return reason;
+    if (!waitCanHelp || Date.now() + ctx.config.pollIntervalMs > deadline) return { refusal };
+    note(`waiting for etcd to be healthy before upgrading ${node}`);
     // Cancellable: a cancelled call (or the HTTP call deadline) must not keep polling etcd until the wait timeout.
     await pause(ctx.config.pollIntervalMs, ctx.signal);
   }

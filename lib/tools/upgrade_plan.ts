@@ -150,7 +150,12 @@ export const upgradePlanTool = defineTool({
     // The minor versions to pass through, from the oldest node.
     const oldest = ok.map((f) => parseTalosVersion(f.version!)).filter((x) => !!x)
       .sort((a, b) => a!.minor - b!.minor || a!.patch - b!.patch)[0];
-    if (!oldest) throw new ToolError("No node reported a Talos version; nothing to plan.", "UNAVAILABLE");
+    if (!oldest) {
+      throw new ToolError(
+        `No node reported a Talos version; nothing to plan. ${blockers.join("; ") || "No node was targeted."}`,
+        "UNAVAILABLE",
+      );
+    }
     const check = checkUpgradePath(oldest.raw, targetRef);
     // A multi-minor jump is what the plan is for (one step per minor); a major crossing is not plannable.
     if (check.kind === "rejected" && !check.path.length) {

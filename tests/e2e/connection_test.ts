@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { issue } from "../../lib/sim/x509.ts";
 import { type Sim, startSim } from "../../lib/sim/mod.ts";
-import { entry, ok, spawnHarness, text } from "../harness.ts";
+import { entry, failed, ok, spawnHarness, text } from "../harness.ts";
 
 let sim: Sim;
 beforeAll(async () => {
@@ -82,7 +82,7 @@ describe("TLS and certificates", () => {
     const path = variant("otherca", (c) => (c.ca = Buffer.from(otherCa.certPem).toString("base64")));
     const before = sim.calls.length;
     const r = await callWith({ TALOSCONFIG: path });
-    const e = entry(ok(r), "10.5.0.2");
+    const e = entry(failed(r), "10.5.0.2");
     expect(e.code).toBe("TLS");
     expect(e.error).toContain("do not trust each other");
     expect(sim.calls.length).toBe(before); // nothing reached the API
@@ -112,7 +112,7 @@ describe("TLS and certificates", () => {
     try {
       const h = await spawnHarness({ simInstance: odd });
       try {
-        const e = entry(ok(await h.call("talos_version")), "10.5.0.2");
+        const e = entry(failed(await h.call("talos_version")), "10.5.0.2");
         expect(e.code).toBe("TLS");
         expect(e.error).toContain("does not name that address");
         expect(odd.calls).toHaveLength(0);
@@ -133,7 +133,7 @@ describe("TLS and certificates", () => {
 describe("endpoints", () => {
   test("an unreachable endpoint is named with what to check", async () => {
     const r = await callWith({ TALOS_ENDPOINTS: "127.0.0.1:1" });
-    const e = entry(ok(r), "10.5.0.2");
+    const e = entry(failed(r), "10.5.0.2");
     expect(e.code).toBe("UNAVAILABLE");
     expect(e.error).toContain("Cannot connect to Talos endpoint 127.0.0.1:1");
   });
@@ -145,7 +145,7 @@ describe("endpoints", () => {
 
   test("without nodes in the context, the endpoint is the target", async () => {
     const path = variant("nonodes", (c) => (c.nodes = []));
-    const r = ok(await callWith({ TALOSCONFIG: path }));
+    const r = failed(await callWith({ TALOSCONFIG: path }));
     expect(r.nodes).toHaveLength(1);
     expect(r.nodes[0].node).toBe("127.0.0.1");
   });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Sim, startSim } from "../../lib/sim/mod.ts";
-import { entry, type Harness, ok, spawnHarness, text } from "../harness.ts";
+import { entry, failed, type Harness, ok, spawnHarness, text } from "../harness.ts";
 
 let sim: Sim;
 let h: Harness;
@@ -165,7 +165,7 @@ describe("talos_image_pull (guarded)", () => {
   });
 
   test("a missing image is the node's error", async () => {
-    const r = ok(
+    const r = failed(
       await h.call("talos_image_pull", { nodes: ["10.5.0.2"], image: "example.com/does-not-exist:1", confirm: true }),
     );
     expect(entry(r, "10.5.0.2").code).toBe("NOT_FOUND");

@@ -4,7 +4,7 @@
  * file, secret masking, and paths refused before any RPC.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { callsSince, entry, type Harness, ok, spawnHarness, text, withNodeDown } from "../harness.ts";
+import { callsSince, entry, failed, type Harness, ok, spawnHarness, text, withNodeDown } from "../harness.ts";
 
 let h: Harness;
 
@@ -155,10 +155,10 @@ describe("TALOS_MCP_ALLOWED_PATHS", () => {
     const g = await spawnHarness({ simInstance: h.sim, env: { TALOS_MCP_ALLOWED_PATHS: "/etc,/var" } });
     try {
       const calls = since();
-      const r = ok(await g.call("talos_read_file", { path: "/etc/localtime", nodes: ["10.5.0.2"] }));
+      const r = failed(await g.call("talos_read_file", { path: "/etc/localtime", nodes: ["10.5.0.2"] }));
       expect(entry(r, "10.5.0.2")).toMatchObject({ code: "DENIED" });
       expect(entry(r, "10.5.0.2").error).toContain("resolves to /usr/share/zoneinfo/UTC");
-      const l = ok(await g.call("talos_list_files", { path: "/var/run", nodes: ["10.5.0.2"] }));
+      const l = failed(await g.call("talos_list_files", { path: "/var/run", nodes: ["10.5.0.2"] }));
       expect(entry(l, "10.5.0.2").error).toContain("resolves to /run");
       expect(calls("Read")).toHaveLength(0);
       expect(calls("List")).toHaveLength(2); // the List that found out where each path goes

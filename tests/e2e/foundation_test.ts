@@ -3,7 +3,7 @@
  * foundation tools across 3 control planes + 1 worker, with faults.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { entry, type Harness, ok, spawnHarness, text } from "../harness.ts";
+import { entry, failed, type Harness, ok, spawnHarness, text } from "../harness.ts";
 
 let h: Harness;
 
@@ -160,7 +160,7 @@ describe("talos_resource_definitions and talos_get", () => {
   test("a reader certificate is refused machine config, and the error names the role", async () => {
     const reader = await spawnHarness({ simInstance: h.sim, env: { TALOS_CONTEXT: "sim-reader" } });
     try {
-      const r = ok(await reader.call("talos_get", { resource_type: "machineconfig", nodes: ["10.5.0.2"] }));
+      const r = failed(await reader.call("talos_get", { resource_type: "machineconfig", nodes: ["10.5.0.2"] }));
       const e = entry(r, "10.5.0.2");
       expect(e.code).toBe("PERMISSION_DENIED");
       expect(e.error).toContain("os:reader");
@@ -187,7 +187,7 @@ describe("talos_resource_definitions and talos_get", () => {
 describe("context selection", () => {
   test("the context argument picks a talosconfig context per call", async () => {
     const r = await h.call("talos_get", { context: "sim-reader", resource_type: "mc", nodes: ["10.5.0.2"] });
-    expect(entry(ok(r), "10.5.0.2").code).toBe("PERMISSION_DENIED");
+    expect(entry(failed(r), "10.5.0.2").code).toBe("PERMISSION_DENIED");
     const unknown = await h.call("talos_version", { context: "prod" });
     expect(unknown.isError).toBe(true);
     expect(text(unknown)).toContain('Context "prod" not found');

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ElicitRequest } from "@modelcontextprotocol/sdk/types.js";
-import { entry, type Harness, ok, spawnHarness, text } from "../harness.ts";
+import { entry, failed, type Harness, ok, spawnHarness, text } from "../harness.ts";
 
 const FAST = { TALOS_MCP_POLL_INTERVAL_MS: "10" };
 const MUTATING_RPC = /\/(Reboot|Rollback|Upgrade|ServiceStart|ServiceStop|ServiceRestart|ApplyConfiguration|Pull)$/;
@@ -139,7 +139,7 @@ describe("audit", () => {
     h.sim.cluster.nodes[3].faults.down = true;
     try {
       const before = auditLines(h).length;
-      const r = ok(
+      const r = failed(
         await h.call("talos_service_action", {
           nodes: ["10.5.0.5"],
           service_name: "kubelet",

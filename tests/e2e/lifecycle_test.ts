@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RecordedCall } from "../../lib/sim/server.ts";
-import { entry, type Harness, ok, spawnHarness } from "../harness.ts";
+import { entry, failed, type Harness, ok, spawnHarness, structured } from "../harness.ts";
 
 const ENV = { TALOS_MCP_POLL_INTERVAL_MS: "10" };
 const CONTAINERD = { driver: "CRI", namespace: "NS_SYSTEM" };
@@ -180,7 +180,7 @@ describe("talos_upgrade", () => {
     try {
       let r: any;
       const calls = await during(async () => {
-        r = ok(
+        r = failed(
           await h.call("talos_upgrade", {
             nodes: ["10.5.0.5"],
             image: "ghcr.io/siderolabs/installer:v1.14.2",
@@ -248,7 +248,7 @@ describe("talos_rollback", () => {
     // The node is rebooting: it refuses calls for a while (a bounded number in the simulator), then answers.
     const answers: string[] = [];
     for (let i = 0; i < 5; i++) {
-      answers.push(entry(ok(await h.call("talos_version", { nodes: ["10.5.0.6"] })), "10.5.0.6").tag ?? "down");
+      answers.push(entry(structured(await h.call("talos_version", { nodes: ["10.5.0.6"] })), "10.5.0.6").tag ?? "down");
     }
     expect(answers.filter((a) => a === "down").length).toBeGreaterThan(0);
     expect(answers.at(-1)).toBe("v1.12.4");
@@ -256,7 +256,7 @@ describe("talos_rollback", () => {
 
   test("a node without a previous installation reports Talos' refusal", async () => {
     node("10.5.0.4").previousVersion = undefined;
-    const r = ok(await h.call("talos_rollback", { nodes: ["10.5.0.4"], confirm: true }));
+    const r = failed(await h.call("talos_rollback", { nodes: ["10.5.0.4"], confirm: true }));
     expect(entry(r, "10.5.0.4").code).toBe("FAILED_PRECONDITION");
     expect(entry(r, "10.5.0.4").error).toContain("no previous installation");
   });

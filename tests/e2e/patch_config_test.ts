@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parseAllDocuments, stringify } from "yaml";
-import { entry, type Harness, ok, spawnHarness } from "../harness.ts";
+import { entry, failed, type Harness, ok, spawnHarness } from "../harness.ts";
 
 let h: Harness;
 
@@ -75,7 +75,7 @@ describe("talos_patch_config", () => {
 
   test("a JSON 6902 patch on a multi-document config is refused as Talos does, before any apply", async () => {
     const n = applies();
-    const r = ok(
+    const r = failed(
       await h.call("talos_patch_config", {
         nodes: [W],
         patch: JSON.stringify([{ op: "replace", path: "/machine/network/hostname", value: "x" }]),
@@ -103,7 +103,7 @@ describe("talos_patch_config", () => {
       expect(entry(r, W)).toMatchObject({ changed: true, patch_kind: "json6902" });
       expect(sentDocs()[0].machine.network.hostname).toBe("json-1");
       expect(sentDocs()[0].machine.certSANs).toEqual(["json-1.example.com"]);
-      const bad = ok(
+      const bad = failed(
         await h.call("talos_patch_config", {
           nodes: [W],
           patch: JSON.stringify([{ op: "remove", path: "/machine/nope" }]),
@@ -166,7 +166,7 @@ describe("talos_patch_config", () => {
   });
 
   test("mode reboot on a Talos 1.14 node: the node's refusal is explained", async () => {
-    const r = ok(
+    const r = failed(
       await h.call("talos_patch_config", {
         nodes: [W14],
         patch: "machine:\n  env:\n    A: b\n",

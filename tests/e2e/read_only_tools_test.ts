@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { bigLog } from "../../lib/sim/logs.ts";
-import { callsSince, entry, type Harness, ok, spawnHarness, text, withNodeDown } from "../harness.ts";
+import { callsSince, entry, failed, type Harness, ok, spawnHarness, text, withNodeDown } from "../harness.ts";
 
 let h: Harness;
 const ALL = ["10.5.0.2", "10.5.0.3", "10.5.0.4", "10.5.0.5"];
@@ -122,7 +122,7 @@ describe("talos_logs", () => {
   });
 
   test("an unknown service names the logs the node has", async () => {
-    const r = ok(await h.call("talos_logs", { service_name: "kubelett", nodes: ["10.5.0.2"] }));
+    const r = failed(await h.call("talos_logs", { service_name: "kubelett", nodes: ["10.5.0.2"] }));
     const e = entry(r, "10.5.0.2");
     expect(e.code).toBe("NOT_FOUND");
     expect(e.error).toContain("kubelet, machined");

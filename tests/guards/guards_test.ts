@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { auditLine, outcomeOf, redactArgs } from "../../lib/guards/audit.ts";
 import { confirmRefusal } from "../../lib/guards/confirm.ts";
-import { quorumRefusal } from "../../lib/guards/quorum.ts";
+import { quorumVerdict } from "../../lib/guards/quorum.ts";
 import { upgradePathRefusal } from "../../lib/guards/upgrade_path.ts";
 import type { EtcdView } from "../../lib/talos/etcd_health.ts";
 import { ALL_TOOLS } from "../../lib/tools/mod.ts";
@@ -91,7 +91,7 @@ describe("audit", () => {
   ])("outcomeOf %j = %s", (value, want) => expect(outcomeOf(value)).toBe(want as never));
 });
 
-describe("quorumRefusal", () => {
+describe("quorumVerdict", () => {
   const members = (n: number) =>
     Array.from({ length: n }, (_, i) => ({ id: String(i + 1), hostname: `cp-${i + 1}`, host: `10.0.0.${i + 1}` }));
   const view = (n: number, healthy: number[]): EtcdView => ({
@@ -102,31 +102,52 @@ describe("quorumRefusal", () => {
 
   test.each(
     [
-      // [members, healthy ids, targets, impact, refused?]
-      [3, [1, 2, 3], ["10.0.0.1"], "together", false],
-      [3, [1, 2, 3], ["10.0.0.1", "10.0.0.2"], "together", true],
-      [3, [1, 2, 3], ["10.0.0.1", "10.0.0.2"], "one-by-one", false],
-      [3, [1, 2], ["10.0.0.1"], "together", true],
-      [3, [1, 2], ["10.0.0.3"], "together", false], // the down member itself
-      [3, [1, 2], ["worker-1"], "together", false], // not a member
-      [3, [1, 2], ["alias-of-cp-2"], "together", true], // known by the member id it reported
-      [5, [1, 2, 3, 4, 5], ["cp-1", "cp-2"], "together", false],
-      [5, [1, 2, 3, 4], ["cp-1", "cp-2"], "together", true],
-      [1, [1], ["10.0.0.1"], "together", true], // a single control plane always loses quorum
-      [3, [1], ["10.0.0.2"], "together", true], // already without quorum
+      // [members, healthy ids, targets, impact, verdict]
+      [3, [1, 2, 3], ["10.0.0.1"], "together", "safe"],
+      [3, [1, 2, 3], ["10.0.0.1", "10.0.0.2"], "together", "refused"], // one at a time would keep quorum
+      [3, [1, 2, 3], ["10.0.0.1", "10.0.0.2"], "one-by-one", "safe"],
+      [3, [1, 2], ["10.0.0.1"], "together", "refused"],
+      [3, [1, 2], ["10.0.0.3"], "together", "safe"], // the down member itself
+      [3, [1, 2], ["worker-1"], "together", "safe"], // not a member
+      [3, [1, 2], ["alias-of-cp-2"], "together", "refused"], // known by the member id it reported
+      [5, [1, 2, 3, 4, 5], ["cp-1", "cp-2"], "together", "safe"],
+      [5, [1, 2, 3, 4], ["cp-1", "cp-2"], "together", "refused"],
+      [1, [1], ["10.0.0.1"], "together", "outage"], // a single control plane cannot avoid it
+      [1, [1], ["10.0.0.1"], "one-by-one", "outage"],
+      [2, [1, 2], ["10.0.0.1"], "together", "outage"], // two members: either one down is an outage
+      [2, [1, 2], ["10.0.0.1", "10.0.0.2"], "together", "outage"], // one at a time would not avoid it
+      [2, [1], ["10.0.0.1"], "together", "refused"], // the other is already down: wait for it
+      [1, [], ["10.0.0.1"], "together", "safe"], // already down: nothing more is lost
+      [3, [1], ["10.0.0.1"], "together", "refused"], // already without quorum: not the last healthy one
+      [3, [1], ["10.0.0.2"], "together", "safe"], // an unhealthy member: rebooting it costs nothing
     ] as const,
-  )("%d members, healthy %j, taking %j %s → refused %p", (n, healthy, targets, impact, refused) => {
-    const r = quorumRefusal(view(n, [...healthy]), targets, impact, "rebooting");
-    expect(r !== undefined).toBe(refused);
+  )("%d members, healthy %j, taking %j %s → %s", (n, healthy, targets, impact, kind) => {
+    expect(quorumVerdict(view(n, [...healthy]), targets, impact, "rebooting", "prod").kind).toBe(kind);
   });
 
-  test("the refusal says what is down and what to do", () => {
-    const r = quorumRefusal(view(3, [1, 2]), ["10.0.0.1"], "together", "rebooting")!;
-    expect(r).toBe(
-      "Refused: rebooting cp-1 (10.0.0.1) would leave etcd with 1 of 3 members healthy; quorum needs 2. " +
+  test("the refusal says what is down and what to do, and that waiting can help", () => {
+    const r = quorumVerdict(view(3, [1, 2]), ["10.0.0.1"], "together", "rebooting", "prod");
+    expect(r).toEqual({
+      kind: "refused",
+      refusal: "Refused: rebooting cp-1 (10.0.0.1) would leave etcd with 1 of 3 members healthy; quorum needs 2. " +
         "Unhealthy now: cp-3 (10.0.0.3). Bring the unhealthy members back first and check etcd health, then retry. " +
         "Nothing was changed.",
-    );
+      waitCanHelp: true,
+    });
+  });
+
+  test("several healthy control planes at once: refused, and waiting would not help", () => {
+    const r = quorumVerdict(view(3, [1, 2, 3]), ["cp-1", "cp-2"], "together", "rebooting", "prod");
+    expect(r.kind === "refused" && r.refusal).toContain("Act on one control-plane node at a time");
+    expect(r.kind === "refused" && r.waitCanHelp).toBe(false);
+  });
+
+  test("the outage a one-member etcd cannot avoid is said plainly", () => {
+    expect(quorumVerdict(view(1, [1]), ["10.0.0.1"], "together", "rebooting", "prod")).toEqual({
+      kind: "outage",
+      outage: 'etcd and the Kubernetes API of cluster "prod" are unavailable until cp-1 (10.0.0.1) is back: ' +
+        "etcd has 1 member, so it cannot keep quorum without it.",
+    });
   });
 });
 
