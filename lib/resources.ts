@@ -1,7 +1,7 @@
 /**
  * @module MCP resources: COSI resources as `talos://<context>/nodes/<node>/<type>/<id>`
  * (a resource template), read as masked JSON specs, and subscriptions backed
- * by COSI Watch (§6.6): subscribe starts a watch, each change after the
+ * by COSI Watch (which never ends by itself): subscribe starts a watch, each change after the
  * initial state sends notifications/resources/updated, unsubscribe cancels it.
  */
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";

@@ -12,7 +12,7 @@ import { versionTag } from "./talos/node_versions.ts";
 import { type Sessions, targetNodes } from "./talos/session.ts";
 import { learnHostnames } from "./tools/per_node.ts";
 
-/** Talos minor versions the project is tested against (TALOS_API.md §11). */
+/** Talos minor versions the project is tested against (v1.9 to v1.14); others get a warning. */
 const TESTED_MINORS = { min: 9, max: 14 } as const;
 
 /** A warning for a version tag outside the tested range, or undefined. */

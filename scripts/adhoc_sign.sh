@@ -5,7 +5,7 @@
 # resulting Mach-O can carry a signature that no longer matches; Apple Silicon
 # kills such a binary at exec (SIGKILL, "Code Signature Invalid"). An ad hoc
 # signature over the final file fixes that (it is not a Developer ID signature:
-# Gatekeeper still quarantines browser downloads, see the README).
+# Gatekeeper still quarantines browser downloads, see docs/install.md).
 set -eu
 os="$1"
 path="$2"

@@ -2,7 +2,7 @@
  * @module `npm run bench`: start-up, latency and memory of dist/talos-mcp, side by
  * side with the floor (a bare SDK server compiled the same way) and the Go
  * talos-mcp v2.5.1 (installed on demand into a temp dir, linux-x64 only).
- * Prints figures; asserts nothing (targets are in the README, not in tests).
+ * Prints figures; asserts nothing (the figures are recorded in docs/benchmarks.md).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";

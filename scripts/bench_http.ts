@@ -3,7 +3,7 @@
  * --http under 20 concurrent SDK clients calling talos_version against the
  * simulator. The simulator and the clients run in this process, so on a
  * small machine they compete with the server for CPU: the figures are a
- * floor. Prints figures; asserts nothing (targets are in the README).
+ * floor. Prints figures; asserts nothing (the figures are recorded in docs/benchmarks.md).
  */
 import { readFileSync } from "node:fs";
 import { startSim } from "../lib/sim/mod.ts";

@@ -1,6 +1,6 @@
 /**
  * @module The Kubernetes manifests stay consistent with the server: the paths, probes
- * and variables they use exist, and the hardening the README promises is there.
+ * and variables they use exist, and the hardening docs/http.md describes is there.
  */
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";

@@ -1,6 +1,7 @@
 /**
  * @module The COSI resource definitions the simulator serves, with aliases
- * computed the way COSI computes them (TALOS_API.md §6.5).
+ * computed the way COSI computes them (singular and plural
+ * names, plural with suffix parts, capital-letter initials).
  */
 import protobuf from "protobufjs";
 

@@ -10,7 +10,7 @@ import type { SimNode } from "./model.ts";
 import { procFiles } from "./procfs.ts";
 
 export interface SimFile {
-  /** Go os.FileMode bits (TALOS_API.md §5.7): permissions, plus type bits for dirs/links. */
+  /** Go os.FileMode bits (dir 1<<31, symlink 1<<27, not POSIX st_mode): permissions, plus type bits for dirs/links. */
   mode: number;
   /** Modification time, Unix seconds. */
   mtime: number;
@@ -150,7 +150,7 @@ function sizeOf(file: SimFile): number {
 }
 
 /**
- * MachineService.List's walk (§5.7): the root first as ".", then entries in
+ * MachineService.List's walk: the root first as ".", then entries in
  * lexical order down to `depth` levels (0 or less: unlimited); a symlinked
  * root is resolved, symlinks below it are not followed.
  */

@@ -1,7 +1,7 @@
 /**
  * @module Simulated logs: each Talos service's log (in the format that
  * service really writes), CRI container logs (`<time> stdout|stderr F <text>`)
- * and the kernel ring buffer (§5.4 Dmesg record format). Lines are produced on
+ * and the kernel ring buffer (Dmesg records as `<facility>: <priority>: [<time>]: <text>`). Lines are produced on
  * demand by index, so a log of any size costs no memory.
  */
 import type { SimNode } from "./model.ts";

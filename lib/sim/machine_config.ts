@@ -83,7 +83,7 @@ export function clusterSecrets(name: string): ClusterSecrets {
   };
 }
 
-/** MachineConfig on the wire: a string scalar with an annotation since 1.12, raw text before (§6.4). */
+/** MachineConfig on the wire: a string scalar with an annotation since 1.12, raw text before. */
 export function machineConfigEncoding(node: SimNode): Partial<SimResource> {
   const minor = Number(/^v?1\.(\d+)/.exec(node.version)?.[1] ?? 13);
   const text = node.machineConfig;

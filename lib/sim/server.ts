@@ -105,7 +105,7 @@ export class SimEndpoint {
   }
 
   /**
-   * Where apid would send the call (§3.1): the `node` target, the endpoint's
+   * Where apid would send the call: the single-valued `node` target, the endpoint's
    * own node, or for one-to-many `nodes` proxying the list of targets.
    */
   private route(path: string, md: grpc.Metadata, roles: string[], request: unknown): Route {
@@ -248,7 +248,7 @@ export class SimEndpoint {
   }
 }
 
-/** Services apid proxies one-to-many (Talos 1.13+, §3.1). */
+/** Services apid proxies one-to-many with `nodes` metadata (Talos 1.13+; never COSI). */
 const ONE_TO_MANY = [
   "/machine.MachineService/",
   "/cluster.ClusterService/",

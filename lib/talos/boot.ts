@@ -1,7 +1,7 @@
 /**
  * @module Telling that a node rebooted: its boot id (/proc/sys/kernel/random/boot_id,
  * read with MachineService.Read) changes. Reboot and upgrade RPCs return at
- * once and the node goes away (§5.9), so we poll until it answers with a new id.
+ * once and the node goes away asynchronously, so we poll until it answers with a new id.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { ToolError } from "../errors.ts";

@@ -20,7 +20,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-const MAX_MESSAGE = 32 << 20; // apid's limit (TALOS_API.md §2.1)
+const MAX_MESSAGE = 32 << 20; // apid's limit; grpc-js defaults to 4 MiB
 /** TLS name sent for IP endpoints: Bun refuses an IP as SNI, so identity is checked against the IP ourselves. */
 const IP_SNI = "talos-apid";
 

@@ -1,5 +1,6 @@
 /**
- * @module Machine config patches, applied client-side as talosctl does (§8):
+ * @module Machine config patches, applied client-side as talosctl does (Talos only
+ * ever receives a whole config through ApplyConfiguration):
  * an RFC 6902 JSON patch (single-document configs only, as in Talos) or a
  * merge patch of YAML/JSON documents matched by apiVersion/kind/name. The
  * merge follows Talos' main rules — maps merge, lists append, scalars

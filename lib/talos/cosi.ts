@@ -1,7 +1,8 @@
 /**
  * @module COSI resources (talosctl get): resource definitions, alias
- * resolution done client-side as talosctl does (TALOS_API.md §6.5), and spec
- * decoding, including MachineConfig's two encodings (§6.4).
+ * resolution done client-side as talosctl does (the server resolves no aliases),
+ * and spec decoding, including MachineConfig's two encodings (raw text before
+ * 1.12, a YAML string scalar since).
  */
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { ToolError } from "../errors.ts";

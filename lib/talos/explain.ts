@@ -1,6 +1,7 @@
 /**
  * @module Turns a failed Talos call into a message an agent can act on: what
- * failed, on which node, and what to do about it (TALOS_API.md §2.2, §13).
+ * failed, on which node, and what to do about it (SAN mismatches, expired or foreign
+ * certificates, missing roles, unreachable nodes, oversized replies).
  */
 import { GRPC_CODE_NAMES, ToolError } from "../errors.ts";
 import { rolesFor } from "./rbac.ts";

@@ -1,6 +1,6 @@
 /**
  * @module Talos' FileInfo (what MachineService.List streams) and its Go
- * `os.FileMode` (§5.7/§13.19), rendered the way `ls -l` shows a mode: type
+ * `os.FileMode` (not POSIX st_mode: dir is bit 31, symlink bit 27), rendered the way `ls -l` shows a mode: type
  * letter, then rwx with s/S/t/T. Shared by talos_list_files and the simulator.
  */
 

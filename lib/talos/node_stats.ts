@@ -1,6 +1,6 @@
 /**
  * @module Node statistics as small derived numbers: memory (the API reports
- * KiB, §5.8), load, uptime and CPU use from SystemStat, filesystem use from
+ * KiB, copied from /proc/meminfo), load, uptime and CPU use from SystemStat, filesystem use from
  * Mounts. Shared by talos_stats, talos_mounts and talos_node_summary.
  */
 import type { TalosSession } from "./session.ts";

@@ -28,7 +28,7 @@ const PROTO_SOURCES: ReadonlyArray<[string, string]> = [
   ["resource/config/config.proto", config],
 ];
 
-/** Decoding options (TALOS_API.md §2.1): exact field names, uint64 as strings, Any decoded. */
+/** Decoding options, as the Talos wire needs them: exact field names, uint64 as strings, Any decoded. */
 export const LOADER_OPTIONS = {
   keepCase: true,
   longs: String,

@@ -1,5 +1,6 @@
 /**
- * @module Which Talos roles may call which RPC (TALOS_API.md §1.6, Talos 1.14).
+ * @module Which Talos roles may call which RPC (Talos 1.14's rule table; roles are the
+ * Organization values of the client certificate, enforced on the target node).
  * Used to name the missing role in PERMISSION_DENIED messages, to decide which
  * tools a certificate can use, and by the simulator to enforce the same rules.
  */

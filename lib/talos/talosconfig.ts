@@ -1,6 +1,6 @@
 /**
  * @module talosconfig: which file, which context, and the mTLS material in it,
- * following talosctl's rules (TALOS_API.md §1). Problems become ToolErrors
+ * following talosctl's rules. Problems become ToolErrors
  * that name the file and the fix; the server keeps running.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
@@ -43,7 +43,7 @@ export interface TalosconfigFile {
 
 type Env = Record<string, string | undefined>;
 
-/** Candidate paths in talosctl's order (§1.2). */
+/** Candidate paths in talosctl's order: $TALOSCONFIG, $TALOS_HOME/config or ~/.talos/config, the in-pod mount. */
 export function candidatePaths(env: Env = process.env): string[] {
   const out: string[] = [];
   if (env.TALOSCONFIG) out.push(env.TALOSCONFIG);
@@ -125,7 +125,7 @@ export function readTalosconfig(path: string): TalosconfigFile {
   return file;
 }
 
-/** talosctl's endpoint normalisation (§1.4): default port 50000, https → 443. */
+/** talosctl's endpoint normalisation: default port 50000, https → 443. */
 export function normaliseEndpoint(raw: string): string {
   let s = raw.trim();
   let defaultPort = 50000;
@@ -166,7 +166,7 @@ function decodePem(ctxName: string, file: string, field: string, value: unknown)
   return pem;
 }
 
-/** Talos labels Ed25519 PKCS#8 keys `ED25519 PRIVATE KEY`; OpenSSL and Bun want `PRIVATE KEY` (§1.5). */
+/** Talos labels Ed25519 PKCS#8 keys `ED25519 PRIVATE KEY`; OpenSSL and Bun want `PRIVATE KEY`. */
 export function fixKeyLabel(pem: string): string {
   return pem.replace(/-----(BEGIN|END) ED25519 PRIVATE KEY-----/g, "-----$1 PRIVATE KEY-----");
 }

@@ -1,4 +1,5 @@
-/** @module Reads one file from a (gzip) tar archive: enough for the Kubeconfig RPC's payload (§5.12). */
+/** @module Reads one file from a (gzip) tar archive: enough for the Kubeconfig RPC's payload
+ * (a gzip tar holding one file, `kubeconfig`). */
 import { gunzipSync } from "node:zlib";
 
 /** The content of `name` in a gzip-compressed ustar archive, or undefined when absent. */

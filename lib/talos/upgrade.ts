@@ -1,5 +1,5 @@
 /**
- * @module Upgrading one node, the way its Talos version wants it (§5.10):
+ * @module Upgrading one node, the way its Talos version wants it:
  * 1.13+ pulls the installer with ImageService.Pull, installs it with
  * LifecycleService.Upgrade (success only on exit_code 0) and reboots; older
  * nodes get the legacy MachineService.Upgrade, which reboots by itself.
@@ -86,7 +86,7 @@ async function lifecycleUpgrade(
   for await (
     const msg of session.client.stream<LifecycleResponse>("machine.LifecycleService", "Upgrade", {
       containerd: CONTAINERD,
-      // talosctl passes the reference it pulled, not the digest-pinned name (§5.10).
+      // talosctl passes the reference it pulled, not the digest-pinned name Pull returns.
       source: { image_name: o.image },
     }, opts)
   ) {

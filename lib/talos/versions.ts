@@ -2,7 +2,7 @@
  * @module Talos version arithmetic: parsing tags (tolerant of the `v`, as
  * Talos' own semver.ParseTolerant is) and the upgrade-path rule — one minor
  * version per step, always to the latest patch of each minor on the way
- * (TALOS_API.md §10).
+ * (Talos' advice: configuration migrations are only tested between adjacent minors).
  */
 import semver from "semver";
 

@@ -1,6 +1,6 @@
 /**
  * @module talos_events: a node's recent runtime events, one line of meaning
- * each. Events never ends by itself (§5.5): we stop after `tail_count` events
+ * each. Events never ends by itself: we stop after `tail_count` events
  * or once the replay goes quiet, and cancel the call.
  */
 import * as v from "valibot";
@@ -127,7 +127,7 @@ export interface EventsRead {
  * time window) or the replay goes quiet, then cancels the stream.
  */
 export async function readEvents(s: TalosSession, node: string, r: EventsRead): Promise<EventMsg[]> {
-  // tail_events and tail_seconds are mutually exclusive on the wire (§5.5).
+  // tail_events and tail_seconds are mutually exclusive on the wire (Talos fails the call).
   const request = r.tail_seconds ? { tail_seconds: r.tail_seconds } : { tail_events: r.tail_count };
   const stop = new AbortController();
   const signal = AbortSignal.any([r.signal, stop.signal]);

@@ -126,7 +126,7 @@ async function stat(s: TalosSession, node: string, path: string, signal: AbortSi
         signal,
       })
     ) {
-      // The root comes first, symlinks resolved (§5.7); returning cancels the rest.
+      // The root comes first, a symlinked root resolved; returning cancels the rest.
       return { size: Number(f.size), dir: f.is_dir, resolved: f.name || path };
     }
     return new ToolError(`List ${path} on node ${node} returned nothing`, "NOT_FOUND");

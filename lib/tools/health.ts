@@ -1,6 +1,6 @@
 /**
  * @module talos_health: the server-side cluster health check
- * (ClusterService.HealthCheck, §9.1) on one control-plane node, with each
+ * (ClusterService.HealthCheck, what `talosctl health` runs by default) on one control-plane node, with each
  * check's progress and a final verdict.
  */
 import * as v from "valibot";

@@ -13,7 +13,7 @@ import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
 const MiB = 1 << 20;
 const NS = { cri: "NS_CRI", system: "NS_SYSTEM" } as const;
 // ContainerdInstance: as talosctl image --namespace system|cri, the CRI containerd with that namespace
-// (§4: CONTAINERD + NS_CRI is rejected by Talos).
+// (CONTAINERD + NS_CRI is rejected by Talos).
 
 const namespace = v.optional(
   v.pipe(

@@ -153,7 +153,7 @@ export const logsTool = defineTool({
           driver: args.namespace === "k8s.io" ? "CRI" : "CONTAINERD",
           id: args.service_name,
           follow: false,
-          // tail_lines 0 means "nothing" to Talos, -1 the whole log (§5.4): grep has to see it all.
+          // tail_lines 0 means "nothing" to Talos, -1 the whole log: grep has to see it all.
           tail_lines: args.grep ? -1 : args.tail_lines,
         }, { node, signal, timeoutMs: ctx.config.callTimeoutMs }),
       false,

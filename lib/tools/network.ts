@@ -143,7 +143,7 @@ export const netstatTool = defineTool({
   }),
   run: async (args, ctx) => {
     const protos = args.protocols ?? ["tcp", "tcp6", "udp", "udp6"];
-    // With every l4proto flag false Talos returns nothing, and without hostnetwork no host sockets (§5.13).
+    // With every l4proto flag false Talos returns nothing, and without hostnetwork no host sockets.
     const request = {
       filter: args.filter.toUpperCase(),
       feature: { pid: true },

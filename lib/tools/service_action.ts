@@ -7,7 +7,7 @@ import { perNode } from "./per_node.ts";
 
 const METHOD = { start: "ServiceStart", stop: "ServiceStop", restart: "ServiceRestart" } as const;
 
-/** Talos' own rule (§5.2): kubelet may be started or restarted, extension services anything. */
+/** Talos' own rule (services opt in to control): kubelet may be started or restarted, extension services anything. */
 function talosAllows(service: string, action: keyof typeof METHOD): boolean {
   return service.startsWith("ext-") || (service === "kubelet" && action !== "stop");
 }

@@ -42,7 +42,7 @@ describe("role-aware tools", () => {
     expect(usable(["os:etcd:backup"])).toEqual(["talos_contexts", "talos_etcd_snapshot"]);
   });
 
-  test("minimum roles as the README lists them", () => {
+  test("roles of the tools whose RPCs need more than os:reader, as docs/tools.md lists them", () => {
     const of = (name: string) => toolRoles(ALL_TOOLS.find((t) => t.name === name)!);
     expect(of("talos_node_summary")).toEqual(["os:admin", "os:operator", "os:reader"]);
     expect(of("talos_image_pull")).toEqual(["os:admin", "os:operator"]);

@@ -1,5 +1,5 @@
 /**
- * @module Simulated ApplyConfiguration (§5.11): validation, the modes and how
+ * @module Simulated ApplyConfiguration: validation, the modes and how
  * they differ by version (AUTO, NO_REBOOT, STAGED, TRY; REBOOT rejected on
  * 1.14), dry runs with a unified diff in mode_details, and persistence so a
  * later COSI Get returns the new config.

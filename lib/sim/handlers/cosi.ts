@@ -1,4 +1,5 @@
-/** @module Simulated COSI State service: Get and List, with Talos' access rules (§6.3). */
+/** @module Simulated COSI State service: Get and List, with Talos' access rules
+ * (canonical type and an existing namespace required, sensitive types admin-only). */
 import { stringify } from "yaml";
 import { SENSITIVE_ROLES } from "../../talos/rbac.ts";
 import { DEFINITIONS } from "../definitions.ts";

@@ -1,6 +1,6 @@
 /**
  * @module Simulated exports: Kubeconfig (a real gzip tar holding one file,
- * `kubeconfig`, §5.12) and EtcdSnapshot (a byte stream), control planes only.
+ * `kubeconfig`) and EtcdSnapshot (a byte stream), control planes only.
  */
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";

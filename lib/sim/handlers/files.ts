@@ -1,7 +1,7 @@
 /**
  * @module Simulated file access: MachineService.Read (admin only, regular
  * files, ≤1 KiB chunks, follows symlinks) and List (Go FileMode bits,
- * relative_name, recursion_depth as §5.7 describes).
+ * relative_name, recursion_depth as Talos fills them).
  */
 import { nodeFiles, walk } from "../fs.ts";
 import { Code, type HandlerTable, SimError } from "./types.ts";

@@ -38,7 +38,7 @@ function record(ref: string) {
 
 function requireNew({ node }: SimCall, containerd: { driver?: string; namespace?: string } | null) {
   if (minor(node) < 13) throw new SimError(Code.UNIMPLEMENTED, "unknown service machine.ImageService");
-  // Talos' checks on ContainerdInstance (§4).
+  // Talos' checks on ContainerdInstance: NS_UNKNOWN and CONTAINERD + NS_CRI are rejected.
   if (!containerd || !containerd.namespace || containerd.namespace === "NS_UNKNOWN") {
     throw new SimError(Code.INVALID_ARGUMENT, "containerd namespace is required");
   }

@@ -1,7 +1,8 @@
 /**
  * @module Simulated node lifecycle: service start/stop/restart with Talos'
- * rules (§5.2), Reboot, Rollback, the legacy Upgrade, and the 1.13+ flow
- * (ImageService.Pull, LifecycleService.Upgrade) (§5.9, §5.10).
+ * rules (kubelet start/restart, ext-* anything), Reboot, Rollback (both answer
+ * at once, the node then goes away), the legacy Upgrade, and the 1.13+ flow
+ * (ImageService.Pull, LifecycleService.Upgrade).
  */
 import { randomUUID } from "node:crypto";
 import { parseTalosVersion } from "../../talos/versions.ts";

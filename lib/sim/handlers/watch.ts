@@ -1,5 +1,5 @@
 /**
- * @module Simulated COSI Watch (§6.6): an empty first response, then the
+ * @module Simulated COSI Watch, as Talos streams it: an empty first response, then the
  * current state (CREATED, or DESTROYED for a missing single resource; with
  * bootstrap_contents every resource then BOOTSTRAPPED), then live changes
  * as the cluster model reports them, until the client cancels.
