@@ -15,6 +15,8 @@ function fakeKeyPem(): string {
 
 /** A machine config shaped like `talosctl gen config` output, with (fake) secrets in the usual places. */
 export function machineConfig(node: { hostname: string; role: Role; ip: string }, cluster: ClusterSecrets): string {
+  // Workers carry no CA keys and no etcd section: Talos' validator rejects a worker config that has them.
+  const cp = node.role !== "worker";
   const v1alpha1 = {
     version: "v1alpha1",
     debug: false,
@@ -22,12 +24,11 @@ export function machineConfig(node: { hostname: string; role: Role; ip: string }
     machine: {
       type: node.role,
       token: cluster.machineToken,
-      ca: { crt: cluster.osCaCrt, key: cluster.osCaKey },
+      ca: cp ? { crt: cluster.osCaCrt, key: cluster.osCaKey } : { crt: cluster.osCaCrt },
       certSANs: [],
       kubelet: { image: "ghcr.io/siderolabs/kubelet:v1.34.1", defaultRuntimeSeccompProfileEnabled: true },
-      network: { hostname: node.hostname },
       install: { disk: "/dev/sda", image: "ghcr.io/siderolabs/installer:v1.13.9", wipe: false },
-      features: { rbac: true, stableHostname: true, apidCheckExtKeyUsage: true },
+      features: { rbac: true, apidCheckExtKeyUsage: true },
     },
     cluster: {
       id: cluster.id,
@@ -36,13 +37,19 @@ export function machineConfig(node: { hostname: string; role: Role; ip: string }
       clusterName: cluster.name,
       network: { dnsDomain: "cluster.local", podSubnets: ["10.244.0.0/16"], serviceSubnets: ["10.96.0.0/12"] },
       token: cluster.bootstrapToken,
-      secretboxEncryptionSecret: cluster.secretbox,
-      ca: { crt: cluster.k8sCaCrt, key: cluster.k8sCaKey },
-      serviceAccount: { key: cluster.saKey },
-      etcd: { ca: { crt: cluster.etcdCaCrt, key: cluster.etcdCaKey } },
+      ...(cp
+        ? {
+          secretboxEncryptionSecret: cluster.secretbox,
+          ca: { crt: cluster.k8sCaCrt, key: cluster.k8sCaKey },
+          serviceAccount: { key: cluster.saKey },
+          etcd: { ca: { crt: cluster.etcdCaCrt, key: cluster.etcdCaKey } },
+        }
+        : { ca: { crt: cluster.k8sCaCrt } }),
       discovery: { enabled: true },
     },
   };
+  // The hostname lives in the HostnameConfig document only, as `talosctl gen config` writes it
+  // since 1.12: Talos' validator rejects a config that also sets machine.network.hostname.
   const hostnameDoc = { apiVersion: "v1alpha1", kind: "HostnameConfig", auto: "off", hostname: node.hostname };
   return [stringify(v1alpha1), stringify(hostnameDoc)].join("---\n");
 }

@@ -24,10 +24,10 @@ describe("talos_stats", () => {
   test("derived figures, not raw counters", async () => {
     const e = entry(ok(await h.call("talos_stats", { nodes: ["10.5.0.3"] })), "10.5.0.3");
     expect(e.cpus).toBe(8);
-    expect(e.memory).toEqual({ total_mib: 16384, available_mib: 10158, used_pct: 38 });
-    expect(e.load).toEqual([0.42, 0.38, 0.34]);
-    // load 0.42 on 8 CPUs in the simulator: 5.25% busy, rounded to one decimal.
-    expect(Math.abs(e.cpu_busy_pct_since_boot - 5.25)).toBeLessThanOrEqual(0.051);
+    expect(e.memory).toEqual({ total_mib: 16384, available_mib: 9011, used_pct: 45 });
+    expect(e.load).toEqual([0.79, 0.71, 0.63]);
+    // load 0.79 on 8 CPUs in the simulator (its second node): 9.875% busy, rounded to one decimal.
+    expect(Math.abs(e.cpu_busy_pct_since_boot - 9.875)).toBeLessThanOrEqual(0.051);
     expect(e.disks).toEqual([{ device: "sda", read_mib: 1953, written_mib: 21094, io_time_s: 410, in_progress: 0 }]);
     expect(e.network).toEqual([{ device: "eth0", rx_mib: 7629, tx_mib: 3052, errors: 3 }]);
   });

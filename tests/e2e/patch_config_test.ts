@@ -14,6 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
+const CP = "10.5.0.2";
 const W = "10.5.0.3";
 const W14 = "10.5.0.4";
 const docsOf = (text: string) => parseAllDocuments(text).map((d) => d.toJS());
@@ -27,27 +28,28 @@ describe("talos_patch_config", () => {
     const r = ok(
       await h.call("talos_patch_config", {
         nodes: [W],
-        patch: "machine:\n  network:\n    hostname: web-1\n  certSANs: [web-1.example.com]\n",
+        patch: "machine:\n  kubelet:\n    image: ghcr.io/siderolabs/kubelet:v1.34.2\n  certSANs: [web-1.example.com]\n",
       }),
     );
     const e = entry(r, W);
     expect(e).toMatchObject({ changed: true, patch_kind: "merge", mode: "NO_REBOOT" });
     expect(e.details).toStartWith("Dry run summary:\nApplied configuration without a reboot (skipped in dry-run).");
-    expect(e.details).toContain("-    hostname: sim-worker-1");
-    expect(e.details).toContain("+    hostname: web-1");
+    expect(e.details).toContain("-    image: ghcr.io/siderolabs/kubelet:v1.34.1");
+    expect(e.details).toContain("+    image: ghcr.io/siderolabs/kubelet:v1.34.2");
     expect(e.details).toContain("+    - web-1.example.com");
     expect(lastApply().request).toMatchObject({ mode: "AUTO", dry_run: true });
     const docs = sentDocs();
     expect(docs).toHaveLength(2); // v1alpha1 + HostnameConfig, both sent
-    expect(docs[0].machine.network.hostname).toBe("web-1");
+    expect(docs[0].machine.kubelet.image).toBe("ghcr.io/siderolabs/kubelet:v1.34.2");
     expect(docs[0].cluster.clusterName).toBe("sim");
     expect(h.sim.cluster.find(W)!.machineConfig).toBe(before); // a dry run changes nothing
   });
 
   test("the diff shown never carries secret material", async () => {
-    const r = ok(await h.call("talos_patch_config", { nodes: [W], patch: "machine:\n  ca:\n    crt: bmV3\n" }));
-    const key = /key: (LS0t\S+)/.exec(h.sim.cluster.find(W)!.machineConfig)![1];
-    expect(entry(r, W).details).toContain("<masked: private key>"); // the diff's context had the CA key
+    // A control plane: only its config holds CA keys (a worker's has none, as on Talos).
+    const r = ok(await h.call("talos_patch_config", { nodes: [CP], patch: "machine:\n  ca:\n    crt: bmV3\n" }));
+    const key = /key: (LS0t\S+)/.exec(h.sim.cluster.find(CP)!.machineConfig)![1];
+    expect(entry(r, CP).details).toContain("<masked: private key>"); // the diff's context had the CA key
     expect(JSON.stringify(r)).not.toContain(key);
   });
 
@@ -78,7 +80,7 @@ describe("talos_patch_config", () => {
     const r = failed(
       await h.call("talos_patch_config", {
         nodes: [W],
-        patch: JSON.stringify([{ op: "replace", path: "/machine/network/hostname", value: "x" }]),
+        patch: JSON.stringify([{ op: "replace", path: "/machine/install/disk", value: "/dev/x" }]),
       }),
     );
     expect(entry(r, W).code).toBe("INVALID_ARGUMENT");
@@ -95,13 +97,13 @@ describe("talos_patch_config", () => {
         await h.call("talos_patch_config", {
           nodes: [W],
           patch: JSON.stringify([
-            { op: "replace", path: "/machine/network/hostname", value: "json-1" },
+            { op: "replace", path: "/machine/install/disk", value: "/dev/vdb" },
             { op: "add", path: "/machine/certSANs/-", value: "json-1.example.com" },
           ]),
         }),
       );
       expect(entry(r, W)).toMatchObject({ changed: true, patch_kind: "json6902" });
-      expect(sentDocs()[0].machine.network.hostname).toBe("json-1");
+      expect(sentDocs()[0].machine.install.disk).toBe("/dev/vdb");
       expect(sentDocs()[0].machine.certSANs).toEqual(["json-1.example.com"]);
       const bad = failed(
         await h.call("talos_patch_config", {
@@ -120,7 +122,7 @@ describe("talos_patch_config", () => {
     const r = ok(
       await h.call("talos_patch_config", {
         nodes: [W],
-        patch: "machine:\n  network:\n    hostname: sim-worker-1\n",
+        patch: "machine:\n  install:\n    disk: /dev/sda\n",
         dry_run: false,
         confirm: true,
       }),

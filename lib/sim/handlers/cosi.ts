@@ -4,10 +4,12 @@ import { stringify } from "yaml";
 import { SENSITIVE_ROLES } from "../../talos/rbac.ts";
 import { DEFINITIONS } from "../definitions.ts";
 import type { SimResource } from "../model.ts";
+import { resourceProtoSpec } from "../resource_specs.ts";
 import { Code, type HandlerTable, type SimCall, SimError } from "./types.ts";
 
 const C = "/cosi.resource.State/";
 
+/** A resource as COSI sends it: both spec encodings, as Talos does (TALOS_API.md §6.4). */
 export function toWire(r: SimResource) {
   const now = { seconds: String(Math.floor(Date.now() / 1000) - 3600), nanos: 0 };
   return {
@@ -24,7 +26,7 @@ export function toWire(r: SimResource) {
       labels: r.labels ?? {},
       annotations: r.annotations ?? {},
     },
-    spec: { yaml_spec: r.yamlSpec ?? stringify(r.spec), proto_spec: r.protoSpec ?? Buffer.alloc(0) },
+    spec: { yaml_spec: r.yamlSpec ?? stringify(r.spec), proto_spec: r.protoSpec ?? resourceProtoSpec(r.type, r.spec) },
   };
 }
 

@@ -9,11 +9,25 @@ import { type HandlerTable, one } from "./types.ts";
 const M = "/machine.MachineService/";
 const GiB = 1024 ** 3;
 
-const DEFAULT_USAGE: SimUsage = { load1: 0.42, memUsed: 0.38, varUsed: 0.27, uptimeSeconds: 3 * 86_400 + 5_400 };
+/**
+ * Default figures of a node: the first node's are fixed, each further node's differ by a fixed
+ * step, so every node reports its own plausible load, memory, disk use and uptime, the same on
+ * every run.
+ */
+function defaultUsage(node: SimNode): SimUsage {
+  const i = Math.max(0, Number(node.ip.split(".").at(-1)) - 2) % 8;
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    load1: r2(0.42 + 0.37 * i),
+    memUsed: r2(0.38 + 0.07 * i),
+    varUsed: r2(0.27 + 0.06 * i),
+    uptimeSeconds: 3 * 86_400 + 5_400 - 4_000 * i,
+  };
+}
 
 /** The node's usage figures, defaults filled in. */
 export function usageOf(node: SimNode): SimUsage {
-  return { ...DEFAULT_USAGE, ...node.usage };
+  return { ...defaultUsage(node), ...node.usage };
 }
 
 /** CPUs of a simulated node: 4 on control planes, 8 on workers. */
