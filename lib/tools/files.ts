@@ -12,7 +12,7 @@ import { readBytes } from "../talos/bounded.ts";
 import { type FileInfo, renderMode } from "../talos/file_mode.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { context, nodes, perNodeOutput } from "./params.ts";
+import { context, more, nodes, perNodeOutput } from "./params.ts";
 import { perNode, withLimitNote } from "./per_node.ts";
 
 const MAX_ENTRIES = 500;
@@ -53,7 +53,7 @@ export const listFilesTool = defineTool({
       link: v.optional(v.string()),
       error: v.optional(v.string()),
     })),
-    more: v.boolean(),
+    more,
   }),
   run: async (args, ctx) => {
     const depth = args.max_depth ?? (args.recurse ? 0 : 1);

@@ -13,7 +13,9 @@ describe("checkResult", () => {
   });
 
   test("a wrong type, a missing required field or a text that differs is caught", () => {
-    expect(() => checkResult("talos_version", result({ nodes: "10.5.0.2" }))).toThrow("does not match its outputSchema");
+    expect(() => checkResult("talos_version", result({ nodes: "10.5.0.2" }))).toThrow(
+      "does not match its outputSchema",
+    );
     expect(() => checkResult("talos_version", result({}))).toThrow("must have required property 'nodes'");
     const r = result({ nodes: [] });
     r.content[0].text = "{}";
