@@ -2,7 +2,12 @@
  * @module Tool results: the structured value plus its compact JSON text, cut
  * to the global output cap. What is cut is said in `truncated`, so an agent
  * knows to narrow the call rather than trust a partial answer.
+ *
+ * The bound is exact: the serialized result (the text copy and the structured
+ * copy together, as the client receives them) never exceeds the cap. Cutting
+ * is spread over the bulk of the value (lib/fit.ts), never "drop the result".
  */
+import { fit, jsonBytes, plain } from "./fit.ts";
 
 export interface CallResult {
   [key: string]: unknown;
@@ -11,100 +16,69 @@ export interface CallResult {
   isError?: boolean;
 }
 
-const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+const HINT = "Result cut to fit TALOS_MCP_MAX_OUTPUT; narrow the call (fewer nodes, filters, limits).";
+/** At most this many places are named in `dropped`; the rest are counted under one key. */
+const MAX_PLACES = 16;
 
-interface Found {
-  holder: unknown[] | Record<string, unknown>;
-  key: string | number;
-  path: string;
-  size: number;
+const result = (value: Record<string, unknown>): CallResult => ({
+  content: [{ type: "text", text: JSON.stringify(value) }],
+  structuredContent: value,
+});
+
+/** Bytes of the serialized call result: both copies of the value, the text one JSON-escaped once more. */
+export const resultBytes = (value: Record<string, unknown>): number => jsonBytes(result(value));
+
+/**
+ * Cuts `value` (in place) until `measure(value)` fits in `maxBytes`, and
+ * says so in `value.truncated` (beside a tool's own note there). Returns what
+ * was dropped, by path, or undefined when nothing was cut.
+ */
+export function fitToCap(
+  value: Record<string, unknown>,
+  maxBytes: number,
+  measure: (v: Record<string, unknown>) => number = jsonBytes,
+): Record<string, number> | undefined {
+  // The plain JSON size is a lower bound of both measures: a value far over the cap is not measured twice.
+  if (jsonBytes(value) <= maxBytes && measure(value) <= maxBytes) return undefined;
+  plain(value);
+  const dropped: Record<string, number> = {};
+  // Each raw byte cut shrinks a two-copy result by at least two: start from half the cap and
+  // tighten by what escaping and the note itself add, until the whole fits.
+  let budget = Math.floor(maxBytes / (measure === jsonBytes ? 1 : 2));
+  for (;;) {
+    // A tool's own note (its limit and how to ask for more) is kept whole unless nothing else is left.
+    fit(value, budget, dropped, budget > 0 ? ["truncated"] : []);
+    const own = value.truncated && typeof value.truncated === "object" ? value.truncated : {};
+    const note = { ...own, output_cap: maxBytes, dropped: summarize(dropped, maxBytes), hint: HINT };
+    const size = measure({ ...value, truncated: note });
+    // At budget 0 the value is `{}`: what is left is the note, which fits any cap the config allows (≥ 1 KiB).
+    if (size <= maxBytes || budget === 0) {
+      value.truncated = note;
+      return dropped;
+    }
+    budget = Math.max(0, budget - Math.max(1, Math.ceil((size - maxBytes) / 2)));
+  }
 }
 
-/** Every non-empty array (or long string) below `value`, with its path and serialized size. */
-function collect(value: unknown, kind: "array" | "string", path = "", out: Found[] = []): Found[] {
-  const visit = (holder: Found["holder"], key: string | number, v: unknown, p: string) => {
-    if (kind === "array" ? Array.isArray(v) && v.length > 0 : typeof v === "string" && v.length > 64) {
-      out.push({ holder, key, path: p, size: bytes(JSON.stringify(v)) });
-    }
-    if (v && typeof v === "object") collect(v, kind, p, out);
-  };
-  if (Array.isArray(value)) value.forEach((v, i) => visit(value, i, v, `${path}[${i}]`));
-  else if (value && typeof value === "object") {
-    for (const [k, v] of Object.entries(value)) {
-      visit(value as Record<string, unknown>, k, v, path ? `${path}.${k}` : k);
-    }
+/** The places cut, largest count first; past MAX_PLACES (or a tenth of the cap), one summary key. */
+function summarize(dropped: Record<string, number>, maxBytes: number): Record<string, number> {
+  const all = Object.entries(dropped).sort((a, b) => b[1] - a[1]);
+  const out: Record<string, number> = {};
+  let bytes = 0;
+  let rest = 0;
+  for (const [k, n] of all) {
+    bytes += k.length + 12;
+    if (Object.keys(out).length < MAX_PLACES && bytes <= maxBytes / 10) out[k] = n;
+    else rest++;
   }
+  if (rest) out[`(${rest} more places)`] = rest;
   return out;
 }
 
-/**
- * What to cut next: the largest candidate, but when most of its weight sits in
- * a nested list (the per-node `nodes` list holding one node's huge `items`),
- * the nested one, so no node disappears from the result for another's bulk.
- */
-function largest(value: unknown, kind: "array" | "string"): Found | undefined {
-  const all = collect(value, kind);
-  let best = all.reduce<Found | undefined>((b, f) => (!b || f.size > b.size ? f : b), undefined);
-  for (;;) {
-    const inner = best && all
-      .filter((f) => f.path.startsWith(best!.path) && f.path !== best!.path && f.size * 2 >= best!.size)
-      .reduce<Found | undefined>((b, f) => (!b || f.size > b.size ? f : b), undefined);
-    if (!inner) return best;
-    best = inner;
-  }
-}
-
-/**
- * Cuts `value` (in place) until its JSON fits in `maxBytes`: the largest
- * arrays lose items from their end first, then the longest strings are cut.
- * Returns what was dropped, by path, or undefined when nothing was cut.
- */
-export function fitToCap(value: Record<string, unknown>, maxBytes: number): Record<string, number> | undefined {
-  const dropped: Record<string, number> = {};
-  const budget = maxBytes - 400; // room for the `truncated` note itself
-  for (let round = 0; round < 200; round++) {
-    const size = bytes(JSON.stringify(value));
-    if (size <= budget) break;
-    const arr = largest(value, "array");
-    // One string carrying most of a list's weight (a file's content in a one-node result) is cut
-    // itself, rather than dropping the whole entry that holds it.
-    const str = arr && largest(value, "string");
-    if (arr && !(str && str.size * 2 >= arr.size)) {
-      const list = (arr.holder as Record<string | number, unknown[]>)[arr.key];
-      const over = size - budget;
-      const perItem = arr.size / list.length;
-      const drop = Math.min(list.length, Math.max(1, Math.ceil(over / perItem)));
-      list.splice(list.length - drop, drop);
-      const key = arr.path.replace(/\[\d+\]/g, "[]");
-      dropped[key] = (dropped[key] ?? 0) + drop;
-      continue;
-    }
-    const cut = str ?? largest(value, "string");
-    if (!cut) break;
-    const s = (cut.holder as Record<string | number, string>)[cut.key];
-    // Escaping makes JSON bytes and characters differ: keep the share of characters that fits.
-    const fits = Math.max(0, cut.size - (size - budget) - 32);
-    const keep = Math.floor((s.length * fits) / cut.size);
-    (cut.holder as Record<string | number, string>)[cut.key] = s.slice(0, keep) + "…[cut]";
-    const key = `${cut.path.replace(/\[\d+\]/g, "[]")} (characters)`;
-    dropped[key] = (dropped[key] ?? 0) + s.length - keep;
-  }
-  return Object.keys(dropped).length ? dropped : undefined;
-}
-
-/** A successful result, bounded by `maxBytes`. */
+/** A successful result, bounded by `maxBytes` (both copies of the value together). */
 export function okResult(value: Record<string, unknown>, maxBytes: number): CallResult {
-  const dropped = fitToCap(value, maxBytes);
-  if (dropped) {
-    const own = value.truncated && typeof value.truncated === "object" ? value.truncated : {};
-    value.truncated = {
-      ...own,
-      output_cap: maxBytes,
-      dropped,
-      hint: "Result cut to fit TALOS_MCP_MAX_OUTPUT; narrow the call (fewer nodes, filters, limits).",
-    };
-  }
-  return { content: [{ type: "text", text: JSON.stringify(value) }], structuredContent: value };
+  fitToCap(value, maxBytes, resultBytes);
+  return result(value);
 }
 
 /** A failed call: the message is the whole result. */

@@ -13,12 +13,14 @@ import {
   type ElicitResult,
   LoggingMessageNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { Ajv, type ValidateFunction } from "ajv";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig } from "../lib/config.ts";
 import { createServer } from "../lib/server.ts";
 import { type Sim, type SimOptions, startSim } from "../lib/sim/mod.ts";
 import { ALL_TOOLS } from "../lib/tools/mod.ts";
+import { toolSchemas } from "../lib/tools/schema.ts";
 import { WARMUP_DONE } from "../lib/warmup.ts";
 
 export const BIN = resolve(import.meta.dir, "..", process.env.TALOS_MCP_BIN ?? "dist/talos-mcp");
@@ -118,13 +120,41 @@ async function warmedUp(logs: Logs, env: Env = {}): Promise<void> {
   }
 }
 
-function wrap(sim: Sim, client: Client, stderr: () => string, ownSim: boolean, logs: Logs): Harness {
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map<string, ValidateFunction>();
+
+/**
+ * What a strict client checks of every result: the structured value matches the tool's outputSchema
+ * (for every tool, also those the server hides from the listing), and the text is that value's JSON.
+ */
+export function checkResult(name: string, r: CallToolResult): void {
+  const tool = ALL_TOOLS.find((t) => t.name === name);
+  if (!tool || r.isError) return;
+  let validate = validators.get(name);
+  if (!validate) validators.set(name, validate = ajv.compile(toolSchemas(tool).outputJson));
+  if (!r.structuredContent) throw new Error(`${name} returned no structuredContent: ${text(r).slice(0, 300)}`);
+  if (!validate(r.structuredContent)) {
+    throw new Error(
+      `${name} returned structuredContent that does not match its outputSchema: ${ajv.errorsText(validate.errors)}` +
+        `\n${JSON.stringify(r.structuredContent).slice(0, 600)}`,
+    );
+  }
+  if (text(r) !== JSON.stringify(r.structuredContent)) throw new Error(`${name}: the text is not the structured JSON`);
+}
+
+async function wrap(sim: Sim, client: Client, stderr: () => string, ownSim: boolean, logs: Logs): Promise<Harness> {
+  // As real clients do: list the tools once, so the SDK validates each result against its outputSchema too.
+  await client.listTools();
   return {
     sim,
     client,
     stderr,
     logs: () => logs.lines,
-    call: async (name, args = {}) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    call: async (name, args = {}) => {
+      const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
+      checkResult(name, r);
+      return r;
+    },
     close: async () => {
       await client.close();
       if (ownSim) await sim.stop();

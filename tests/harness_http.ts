@@ -84,5 +84,7 @@ export async function spawnHttp(
 export async function httpClient(url: string, headers: Record<string, string> = {}): Promise<Client> {
   const client = new Client({ name: "talos-mcp-tests", version: "1.0.0" });
   await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+  // As real clients do: with the tool list cached, the SDK validates each result against its outputSchema.
+  await client.listTools();
   return client;
 }

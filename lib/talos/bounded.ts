@@ -4,6 +4,7 @@
  * with the stream; returning early from the loop cancels the gRPC call.
  */
 import { StringDecoder } from "node:string_decoder";
+import type { LineFilter } from "../grep.ts";
 
 /** One frame of a byte stream (Logs, Dmesg, Read, ...). */
 export interface DataChunk {
@@ -42,7 +43,7 @@ export interface TailOptions {
   /** With lines -1: the bytes the kept lines may take together (older lines are dropped first). */
   maxBytes?: number;
   /** Only lines matching this are kept; applied before the tail is cut. */
-  grep?: RegExp;
+  grep?: LineFilter;
   /** Longer lines are cut to this many characters (a log line without newline must not grow forever). */
   maxLineBytes?: number;
   /** Each frame is one whole record (Dmesg) rather than a slice of a byte stream (Logs). */

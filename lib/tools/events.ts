@@ -132,9 +132,14 @@ export async function readEvents(s: TalosSession, node: string, r: EventsRead): 
   const stop = new AbortController();
   const signal = AbortSignal.any([r.signal, stop.signal]);
   let idle: ReturnType<typeof setTimeout> | undefined;
+  let activity = 0;
   const quiet = () => {
     clearTimeout(idle);
-    idle = setTimeout(() => stop.abort(), r.idle_ms ?? IDLE_MS);
+    const seen = ++activity;
+    // Quiet means the time passed *and* nothing was waiting to be read. After a stall of this
+    // process (a loaded machine) timers run before pending socket reads: the check is deferred to
+    // after the I/O phase (setImmediate), so a replay already received is never cut for the stall.
+    idle = setTimeout(() => setImmediate(() => seen === activity && stop.abort()), r.idle_ms ?? IDLE_MS);
   };
   const events: EventMsg[] = [];
   let hello = false;

@@ -12,7 +12,7 @@ import { readBytes } from "../talos/bounded.ts";
 import { type FileInfo, renderMode } from "../talos/file_mode.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { context, nodes, perNodeOutput } from "./params.ts";
+import { context, more, nodes, perNodeOutput } from "./params.ts";
 import { perNode, withLimitNote } from "./per_node.ts";
 
 const MAX_ENTRIES = 500;
@@ -53,7 +53,7 @@ export const listFilesTool = defineTool({
       link: v.optional(v.string()),
       error: v.optional(v.string()),
     })),
-    more: v.boolean(),
+    more,
   }),
   run: async (args, ctx) => {
     const depth = args.max_depth ?? (args.recurse ? 0 : 1);
@@ -173,7 +173,8 @@ export const readFileTool = defineTool({
     let cut = 0;
     const mask = !ctx.config.showSecrets;
     // Bytes beyond the output cap would only be cut again after costing memory: never read them.
-    const limit = Math.min(args.max_bytes, ctx.config.maxOutputBytes);
+    // The cap bounds the result's two copies (text and structured) together, so half of it.
+    const limit = Math.min(args.max_bytes, Math.floor(ctx.config.maxOutputBytes / 2));
     const result = await perNode(ctx, args, async (s, node) => {
       const allowed = ctx.config.allowedPaths;
       const info = stat(s, node, args.path, ctx.signal);

@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { context, nodeName, nodes, perNodeOutput } from "./params.ts";
+import { context, more, nodeName, nodes, perNodeOutput } from "./params.ts";
 import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
 
 const MiB = 1 << 20;
@@ -86,7 +86,7 @@ export const imagesTool = defineTool({
   },
   output: perNodeOutput({
     images: v.array(v.object({ name: v.string(), digest: v.string(), size_mib: v.number() })),
-    more: v.optional(v.boolean()),
+    more,
   }),
   run: async (args, ctx) => {
     const result = await perNode(ctx, args, async (s, node) => {

@@ -1,6 +1,7 @@
 /** @module talos_logs and talos_dmesg: the tail of a service, container or kernel log, optionally grepped. */
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
+import { compileGrep, grepProblem } from "../grep.ts";
 import { maskText } from "../secrets.ts";
 import { type Tail, tailLines } from "../talos/bounded.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
@@ -10,25 +11,20 @@ import { perNode, withLimitNote } from "./per_node.ts";
 
 const MAX_LINE_BYTES = 2048;
 
-/** A user regex, refused when it cannot compile or nests quantifiers (catastrophic backtracking). */
+/** A user regex in RE2 syntax (linear-time matching: no pattern can stall the server on a long log). */
 const grepParam = v.optional(
   v.pipe(
     v.string(),
     v.minLength(1),
     v.maxLength(200),
-    v.check((s) => {
-      try {
-        new RegExp(s);
-        return true;
-      } catch {
-        return false;
-      }
-    }, "grep is not a valid JavaScript regular expression"),
-    v.check(
-      (s) => !/\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{?]/.test(s),
-      "grep must not nest quantifiers like (a+)+; simplify the pattern",
+    v.rawCheck(({ dataset, addIssue }) => {
+      const problem = dataset.typed ? grepProblem(dataset.value) : undefined;
+      if (problem) addIssue({ message: problem });
+    }),
+    v.description(
+      "Regex in RE2 syntax, case-insensitive (no backreferences or lookaround); only matching lines are " +
+        "kept, before the tail is cut.",
     ),
-    v.description("Regex (case-insensitive); only matching lines are kept, before the tail is cut."),
   ),
 );
 
@@ -62,7 +58,7 @@ async function tailPerNode(
   framePerLine: boolean,
   onError?: (s: TalosSession, node: string, err: unknown) => Promise<never>,
 ) {
-  const grep = args.grep ? new RegExp(args.grep, "i") : undefined;
+  const grep = args.grep ? compileGrep(args.grep) : undefined;
   const map = ctx.config.showSecrets ? undefined : maskText;
   // tail_lines -1: each node's newest lines within its share of the output cap (80%: room for the rest).
   const targets = targetNodes((await ctx.session(args.context)).ctx, args.nodes).length;

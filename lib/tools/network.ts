@@ -2,7 +2,7 @@
 import * as v from "valibot";
 import { listResources } from "../talos/cosi.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { context, nodes, perNodeOutput } from "./params.ts";
+import { context, more, nodes, perNodeOutput } from "./params.ts";
 import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
 
 const PER_LIST = 100;
@@ -42,19 +42,21 @@ export const networkTool = defineTool({
       table: v.optional(v.string()),
       metric: v.optional(v.number()),
     })),
-    more: v.optional(v.array(v.string())),
+    more,
   }),
-  run: (args, ctx) => {
+  run: async (args, ctx) => {
     const want = new Set(args.include ?? ["addresses", "links", "routes"]);
-    return perNode(ctx, args, async (s, node) => {
+    const stopped = new Set<string>();
+    const result = await perNode(ctx, args, async (s, node) => {
       const list = (type: string) => listResources(s, node, "network", type, PER_LIST, ctx.signal);
       const [addresses, links, routes] = await Promise.all([
         want.has("addresses") ? list("AddressStatuses.net.talos.dev") : undefined,
         want.has("links") ? list("LinkStatuses.net.talos.dev") : undefined,
         want.has("routes") ? list("RouteStatuses.net.talos.dev") : undefined,
       ]);
-      const more = [addresses && addresses.more && "addresses", links?.more && "links", routes?.more && "routes"]
+      const full = [addresses?.more && "addresses", links?.more && "links", routes?.more && "routes"]
         .filter((x): x is string => !!x);
+      for (const f of full) stopped.add(f);
       return {
         ...(addresses
           ? {
@@ -89,9 +91,19 @@ export const networkTool = defineTool({
             }),
           }
           : {}),
-        ...(more.length ? { more } : {}),
+        ...(full.length ? { more: true as const } : {}),
       };
     });
+    const capped = nodesWithMore(result);
+    return withLimitNote(
+      result,
+      capped
+        ? {
+          tool_limit: `${[...stopped].join(", ")} stopped at ${PER_LIST} entries on ${capped} node(s) (more: true)`,
+          ask: "use talos_get with the type (AddressStatuses, LinkStatuses, RouteStatuses) and a higher limit",
+        }
+        : undefined,
+    );
   },
 });
 
@@ -139,7 +151,7 @@ export const netstatTool = defineTool({
       process: v.optional(v.string()),
       netns: v.optional(v.string()),
     })),
-    more: v.optional(v.number()),
+    more,
   }),
   run: async (args, ctx) => {
     const protos = args.protocols ?? ["tcp", "tcp6", "udp", "udp6"];
@@ -150,6 +162,7 @@ export const netstatTool = defineTool({
       l4proto: Object.fromEntries(PROTOS.map((p) => [p, protos.includes(p)])),
       netns: { hostnetwork: true, allnetns: args.pods, netns: [] },
     };
+    let leftOut = 0;
     const addr = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
     const result = await perNode(ctx, args, async (s, node) => {
       const res = await s.client.unary<{ messages?: Array<{ connectrecord: ConnectRecord[] }> }>(
@@ -167,14 +180,16 @@ export const netstatTool = defineTool({
         ...(r.process?.name ? { process: `${r.process.name}/${r.process.pid}` } : {}),
         ...(r.netns ? { netns: r.netns } : {}),
       }));
-      return { sockets, ...(all.length > args.limit ? { more: all.length - args.limit } : {}) };
+      leftOut = Math.max(leftOut, all.length - args.limit);
+      return { sockets, ...(all.length > args.limit ? { more: true as const } : {}) };
     });
     const capped = nodesWithMore(result);
     return withLimitNote(
       result,
       capped
         ? {
-          tool_limit: `sockets beyond limit=${args.limit} left out on ${capped} node(s) (more: how many)`,
+          tool_limit: `sockets beyond limit=${args.limit} left out on ${capped} node(s) (more: true), ` +
+            `up to ${leftOut} per node`,
           ask: "raise limit (up to 2000), or narrow filter or protocols",
         }
         : undefined,

@@ -42,6 +42,16 @@ const nodeEntry = {
   code: v.optional(v.string()),
 };
 
+/**
+ * The one shape of "this node's list stopped at its limit": `more: true`, present only then. The
+ * tool-level `truncated.tool_limit` says which limit (and, where known, how much was left out) and
+ * `truncated.ask` how to get the rest. A count is not used: a stream cut at its limit cannot know it.
+ */
+export const more = v.pipe(
+  v.literal(true),
+  v.description("Present when this node's list stopped at its limit; truncated says which limit and how to ask."),
+);
+
 /** `{ nodes: [{node, hostname?, error?, ...entries}] }`: the result of per-node tools. */
 export function perNodeOutput(entries: v.ObjectEntries): v.ObjectEntries {
   const optional = Object.fromEntries(

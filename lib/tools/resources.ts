@@ -4,7 +4,7 @@ import { ToolError } from "../errors.ts";
 import { definitions, getResource, listResources, resolveType, type Resource } from "../talos/cosi.ts";
 import { targetNodes } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { context, nodeName, nodes, perNodeOutput } from "./params.ts";
+import { context, more, nodeName, nodes, perNodeOutput } from "./params.ts";
 import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
 
 export const resourceDefinitionsTool = defineTool({
@@ -86,7 +86,7 @@ export const getTool = defineTool({
   output: {
     type: v.string(),
     namespace: v.string(),
-    ...perNodeOutput({ resources: v.array(resource), more: v.boolean() }),
+    ...perNodeOutput({ resources: v.array(resource), more }),
   },
   run: async (args, ctx) => {
     const session = await ctx.session(args.context);

@@ -48,11 +48,10 @@ describe("talos_version", () => {
 
   test("a slow node runs into the deadline without holding back the others", async () => {
     const slow = await spawnHarness({ simInstance: h.sim, env: { TALOS_MCP_TIMEOUT_MS: "400" } });
-    h.sim.cluster.nodes[1].faults.delayMs = 5_000;
+    // The slow node would answer after an hour: the call returning at all shows the deadline ended it.
+    h.sim.cluster.nodes[1].faults.delayMs = 3_600_000;
     try {
-      const started = Date.now();
       const r = ok(await slow.call("talos_version"));
-      expect(Date.now() - started).toBeLessThan(4_000);
       expect(entry(r, "10.5.0.3").code).toBe("DEADLINE_EXCEEDED");
       expect(entry(r, "10.5.0.3").error).toContain("did not answer");
       expect(entry(r, "10.5.0.2").tag).toBe("v1.13.9");

@@ -244,14 +244,13 @@ describe("limits", () => {
       env: { TALOS_MCP_HTTP_CALL_DEADLINE_MS: "300", TALOS_MCP_TIMEOUT_MS: "20000", TALOS_MCP_WARMUP: "false" },
     });
     const client = await httpClient(s.url);
-    sim.cluster.nodes[1].faults.delayMs = 5_000;
+    // The node would answer after an hour: an answer at all shows the call deadline ended the call.
+    sim.cluster.nodes[1].faults.delayMs = 3_600_000;
     try {
-      const started = Date.now();
       const err = await call(client, "talos_version", { nodes: ["10.5.0.3"] }).catch((e) => e);
       expect(err).toBeInstanceOf(McpError);
       expect((err as McpError).code).toBe(ErrorCode.RequestTimeout);
       expect((err as McpError).message).toContain("did not finish within 300 ms");
-      expect(Date.now() - started).toBeLessThan(3_000);
       // The server is fine afterwards.
       expect(ok(await call(client, "talos_version", { nodes: ["10.5.0.2"] })).nodes[0].tag).toBe("v1.13.9");
     } finally {

@@ -46,18 +46,17 @@ test("a finished unary call removes its abort listener from a long-lived signal"
 test("a unary call with an already aborted signal is cancelled, not run to its deadline", async () => {
   const session = await sessions.get();
   const node = sim.cluster.nodes[1];
-  node.faults.delayMs = 5_000;
+  // The node would answer after an hour: a call that returns at all was cancelled (no clock involved).
+  node.faults.delayMs = 3_600_000;
   try {
     const ac = new AbortController();
     ac.abort();
-    const started = Date.now();
     const err = await session.client.unary("machine.MachineService", "Version", {}, {
       node: node.ip,
       signal: ac.signal,
     })
       .then(() => undefined, (e: Error) => e);
     expect(err).toBeInstanceOf(Error);
-    expect(Date.now() - started).toBeLessThan(4_000);
   } finally {
     node.faults.delayMs = 0;
   }
