@@ -3,9 +3,9 @@
  * to the global output cap. What is cut is said in `truncated`, so an agent
  * knows to narrow the call rather than trust a partial answer.
  *
- * The bound is exact: the serialized result (the text copy and the structured
- * copy together, as the client receives them) never exceeds the cap. Cutting
- * is spread over the bulk of the value (lib/fit.ts), never "drop the result".
+ * The bound is exact: the JSON text the model reads never exceeds the cap
+ * (`structuredContent` is the same value, so it never does either). Cutting is
+ * spread over the bulk of the value (lib/fit.ts), never "drop the result".
  */
 import { fit, jsonBytes, plain } from "./fit.ts";
 
@@ -25,38 +25,29 @@ const result = (value: Record<string, unknown>): CallResult => ({
   structuredContent: value,
 });
 
-/** Bytes of the serialized call result: both copies of the value, the text one JSON-escaped once more. */
-export const resultBytes = (value: Record<string, unknown>): number => jsonBytes(result(value));
-
 /**
- * Cuts `value` (in place) until `measure(value)` fits in `maxBytes`, and
- * says so in `value.truncated` (beside a tool's own note there). Returns what
- * was dropped, by path, or undefined when nothing was cut.
+ * Cuts `value` (in place) until its JSON fits in `maxBytes`, and says so in
+ * `value.truncated` (beside a tool's own note there). Returns what was
+ * dropped, by path, or undefined when nothing was cut.
  */
-export function fitToCap(
-  value: Record<string, unknown>,
-  maxBytes: number,
-  measure: (v: Record<string, unknown>) => number = jsonBytes,
-): Record<string, number> | undefined {
-  // The plain JSON size is a lower bound of both measures: a value far over the cap is not measured twice.
-  if (jsonBytes(value) <= maxBytes && measure(value) <= maxBytes) return undefined;
+export function fitToCap(value: Record<string, unknown>, maxBytes: number): Record<string, number> | undefined {
+  if (jsonBytes(value) <= maxBytes) return undefined;
   plain(value);
   const dropped: Record<string, number> = {};
-  // Each raw byte cut shrinks a two-copy result by at least two: start from half the cap and
-  // tighten by what escaping and the note itself add, until the whole fits.
-  let budget = Math.floor(maxBytes / (measure === jsonBytes ? 1 : 2));
+  // Start from the cap and tighten by what the note itself adds, until the whole fits.
+  let budget = maxBytes;
   for (;;) {
     // A tool's own note (its limit and how to ask for more) is kept whole unless nothing else is left.
     fit(value, budget, dropped, budget > 0 ? ["truncated"] : []);
     const own = value.truncated && typeof value.truncated === "object" ? value.truncated : {};
     const note = { ...own, output_cap: maxBytes, dropped: summarize(dropped, maxBytes), hint: HINT };
-    const size = measure({ ...value, truncated: note });
+    const size = jsonBytes({ ...value, truncated: note });
     // At budget 0 the value is `{}`: what is left is the note, which fits any cap the config allows (≥ 1 KiB).
     if (size <= maxBytes || budget === 0) {
       value.truncated = note;
       return dropped;
     }
-    budget = Math.max(0, budget - Math.max(1, Math.ceil((size - maxBytes) / 2)));
+    budget = Math.max(0, budget - Math.max(1, size - maxBytes));
   }
 }
 
@@ -75,9 +66,9 @@ function summarize(dropped: Record<string, number>, maxBytes: number): Record<st
   return out;
 }
 
-/** A successful result, bounded by `maxBytes` (both copies of the value together). */
+/** A successful result, bounded by `maxBytes` (its JSON text). */
 export function okResult(value: Record<string, unknown>, maxBytes: number): CallResult {
-  fitToCap(value, maxBytes, resultBytes);
+  fitToCap(value, maxBytes);
   return result(value);
 }
 

@@ -173,8 +173,7 @@ export const readFileTool = defineTool({
     let cut = 0;
     const mask = !ctx.config.showSecrets;
     // Bytes beyond the output cap would only be cut again after costing memory: never read them.
-    // The cap bounds the result's two copies (text and structured) together, so half of it.
-    const limit = Math.min(args.max_bytes, Math.floor(ctx.config.maxOutputBytes / 2));
+    const limit = Math.min(args.max_bytes, ctx.config.maxOutputBytes);
     const result = await perNode(ctx, args, async (s, node) => {
       const allowed = ctx.config.allowedPaths;
       const info = stat(s, node, args.path, ctx.signal);

@@ -50,8 +50,7 @@ describe("talos_list_files", () => {
       const calls = since();
       const big = ok(await h.call("talos_list_files", { path: "/var/spool", nodes: ["10.5.0.5"] }));
       const e = entry(big, "10.5.0.5");
-      // The listing stops at 500 entries; the output cap (both copies of the result count) may then cut
-      // some of those, and says how many.
+      // The listing stops at 500 entries; the output cap may then cut some of those, and says how many.
       const cappedOut = big.truncated.dropped?.["nodes[].entries"] ?? 0;
       expect(e.entries.length + cappedOut).toBe(500);
       expect(e.more).toBe(true);

@@ -2,10 +2,10 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { CUT_MARK } from "../../lib/fit.ts";
-import { fitToCap, okResult, resultBytes } from "../../lib/format.ts";
+import { fitToCap, okResult } from "../../lib/format.ts";
 
-/** What the client receives for a call result: the text copy and the structured copy, serialized. */
-const sent = (r: ReturnType<typeof okResult>) => Buffer.byteLength(JSON.stringify(r), "utf8");
+/** What the model reads of a call result: its JSON text (structuredContent is the same value). */
+const sent = (r: ReturnType<typeof okResult>) => Buffer.byteLength(r.content[0].text, "utf8");
 const clone = <T>(v: T): T => structuredClone(v);
 const note = (r: ReturnType<typeof okResult>) =>
   r.structuredContent!.truncated as { output_cap: number; dropped: Record<string, number>; hint: string };
@@ -24,8 +24,8 @@ describe("output cap", () => {
     const kept = (r.structuredContent!.nodes as any[])[0].items;
     expect(note(r).dropped["nodes[].items"]).toBe(5000 - kept.length);
     expect(kept.map((x: { i: number }) => x.i)).toEqual(Array.from({ length: kept.length }, (_, i) => i));
-    // Little is cut beyond what the cap demands: one more item (~90 bytes in both copies) would not fit.
-    expect(sent(r)).toBeGreaterThan(8192 - 100);
+    // Little is cut beyond what the cap demands: one more item (~45 bytes) would not fit.
+    expect(sent(r)).toBeGreaterThan(8192 - 50);
   });
 
   test("fitToCap reports nothing when nothing was cut", () => {
@@ -148,7 +148,7 @@ describe("output cap: property", () => {
       fc.property(result, fc.integer({ min: 1024, max: 16384 }), (v, cap) => {
         runs++;
         const original = clone(v) as Record<string, unknown>;
-        const before = resultBytes(clone(original));
+        const before = Buffer.byteLength(JSON.stringify(original), "utf8");
         const r = okResult(v as Record<string, unknown>, cap);
         expect(sent(r)).toBeLessThanOrEqual(cap);
         expect(r.content[0].text).toBe(JSON.stringify(r.structuredContent));
