@@ -7,6 +7,7 @@ import * as v from "valibot";
 import { parseDuration } from "../duration.ts";
 import { ToolError } from "../errors.ts";
 import type { TalosSession } from "../talos/session.ts";
+import type { Event__Output } from "../talos/proto_types/machine/Event.ts";
 import { xidTime } from "../talos/xid.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
@@ -16,15 +17,16 @@ import { perNode } from "./per_node.ts";
 const IDLE_MS = 400;
 
 /** One message of the Events stream, as decoded. */
-export interface EventMsg {
-  id?: string;
-  actor_id?: string;
-  data?: ({ "@type"?: string } & Record<string, any>) | null;
+export type EventMsg = Event__Output;
+
+/** An event's payload: an Any decoded by the loader (json: true), "@type" plus that event's fields. */
+export function eventData(e: EventMsg): Record<string, any> {
+  return e.data ?? {};
 }
 
 /** One compact line per event: what happened, in talosctl's words where it has them. */
 export function describeEvent(e: EventMsg): string {
-  const d = e.data ?? {};
+  const d = eventData(e);
   const type = (d["@type"] ?? "").replace(/^.*\/machine\./, "");
   const at = e.id ? xidTime(e.id) : undefined;
   const when = at ? new Date(at * 1000).toISOString().replace(".000Z", "Z") + " " : "";
@@ -141,7 +143,7 @@ export async function readEvents(s: TalosSession, node: string, r: EventsRead): 
   const overall = setTimeout(() => stop.abort(), r.deadline_ms);
   try {
     for await (
-      const e of s.client.stream<EventMsg>("machine.MachineService", "Events", request, {
+      const e of s.api.machine.Events(request, {
         node,
         signal,
         timeoutMs: r.deadline_ms + 500,

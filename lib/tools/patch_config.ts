@@ -12,12 +12,9 @@ import { getResource } from "../talos/cosi.ts";
 import { defineTool, MUTATING } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
+import type { ApplyConfigurationResponse__Output } from "../talos/proto_types/machine/ApplyConfigurationResponse.ts";
 
 const MODE = { auto: "AUTO", "no-reboot": "NO_REBOOT", reboot: "REBOOT", staged: "STAGED", try: "TRY" } as const;
-
-interface ApplyResponse {
-  messages: Array<{ mode: string; mode_details: string; warnings: string[] }>;
-}
 
 export const patchConfigTool = defineTool({
   name: "talos_patch_config",
@@ -74,9 +71,9 @@ export const patchConfigTool = defineTool({
         };
       }
       const data = Buffer.from(docs.map((d) => stringify(d)).join("---\n"));
-      let res: ApplyResponse;
+      let res: ApplyConfigurationResponse__Output;
       try {
-        res = await s.client.unary<ApplyResponse>("machine.MachineService", "ApplyConfiguration", {
+        res = await s.api.machine.ApplyConfiguration({
           data,
           mode: MODE[args.mode],
           dry_run: args.dry_run,

@@ -70,9 +70,7 @@ export async function learnHostnames(
   const unknown = nodes.filter((n) => isIP(n) && !session.hostnames.has(n));
   await Promise.all(unknown.map(async (node) => {
     try {
-      const res = await session.client.unary<{ messages: Array<{ hostname: string }> }>(
-        "machine.MachineService",
-        "Hostname",
+      const res = await session.api.machine.Hostname(
         {},
         { node, timeoutMs, signal },
       );

@@ -35,7 +35,7 @@ export const rebootTool = defineTool({
     const total = args.nodes!.length;
     return await perNode(ctx, args, async (s, node) => {
       const before = args.wait ? await readBootId(s, node, ctx.signal) : undefined;
-      await s.client.unary("machine.MachineService", "Reboot", { mode: MODE[args.mode] }, {
+      await s.api.machine.Reboot({ mode: MODE[args.mode] }, {
         node,
         signal: ctx.signal,
       });
@@ -67,7 +67,7 @@ export const rollbackTool = defineTool({
   etcdImpact: () => "together",
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      await s.client.unary("machine.MachineService", "Rollback", {}, { node, signal: ctx.signal });
+      await s.api.machine.Rollback({}, { node, signal: ctx.signal });
       return { rolled_back: true };
     }),
 });

@@ -54,9 +54,7 @@ export const serviceActionTool = defineTool({
   action: ({ service_name, action }) => `${action} the service "${service_name}".`,
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      const res = await s.client.unary<{ messages: Array<{ resp: string }> }>(
-        "machine.MachineService",
-        METHOD[args.action],
+      const res = await s.api.machine[METHOD[args.action]](
         { id: args.service_name },
         { node, signal: ctx.signal },
       );
