@@ -121,7 +121,7 @@ export const imagePullTool = defineTool({
     "pre-pull an installer or workload image. Needs confirm: true and os:operator.",
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   confirm: true,
-  rpcs: ["/machine.ImageService/Pull"],
+  rpcs: ["/machine.ImageService/Pull", "/machine.MachineService/ImagePull"], // ImagePull: nodes before 1.13
   input: {
     context,
     nodes: v.pipe(

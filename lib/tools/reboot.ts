@@ -16,6 +16,7 @@ export const rebootTool = defineTool({
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/Reboot"],
+  optionalRpcs: ["/machine.MachineService/Read"], // wait's boot id; without it, waits for down-then-up
   input: {
     context,
     nodes,

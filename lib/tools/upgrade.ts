@@ -42,7 +42,13 @@ export const upgradeTool = defineTool({
     "preserve defaults to true (unlike talosctl). Needs confirm: true and os:admin.",
   annotations: MUTATING,
   confirm: true,
-  rpcs: ["/machine.LifecycleService/Upgrade", "/machine.MachineService/Upgrade"],
+  rpcs: [
+    "/machine.LifecycleService/Upgrade",
+    "/machine.MachineService/Upgrade",
+    "/machine.ImageService/Pull",
+    "/machine.MachineService/Reboot",
+  ],
+  optionalRpcs: ["/machine.MachineService/Read"],
   input,
   output: perNodeOutput({
     from: v.string(),
