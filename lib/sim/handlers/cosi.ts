@@ -1,6 +1,6 @@
 /** @module Simulated COSI State service: Get and List, with Talos' access rules (§6.3). */
 import { stringify } from "yaml";
-import { SENSITIVE_ROLES } from "../../talos/rbac.ts";
+import { SIM_SENSITIVE_ROLES } from "../rbac.ts";
 import { DEFINITIONS } from "../definitions.ts";
 import type { SimResource } from "../model.ts";
 import { Code, type HandlerTable, type SimCall, SimError } from "./types.ts";
@@ -35,7 +35,7 @@ export function check(call: SimCall, namespace: string, type: string) {
   if (!namespace || !namespaces.has(namespace)) {
     throw new SimError(Code.PERMISSION_DENIED, `namespace "${namespace}" is not supported`);
   }
-  if (def.sensitivity === "sensitive" && !call.roles.some((r) => SENSITIVE_ROLES.includes(r))) {
+  if (def.sensitivity === "sensitive" && !call.roles.some((r) => SIM_SENSITIVE_ROLES.includes(r))) {
     throw new SimError(Code.PERMISSION_DENIED, "not authorized");
   }
 }
