@@ -10,7 +10,7 @@ import { log } from "./log.ts";
 import { fanOut } from "./talos/fan_out.ts";
 import { versionTag } from "./talos/node_versions.ts";
 import { type Sessions, targetNodes } from "./talos/session.ts";
-import { learnHostnames } from "./tools/per_node.ts";
+import { learnHostnames } from "./talos/hostnames.ts";
 
 /** Talos minor versions the project is tested against (TALOS_API.md §11). */
 const TESTED_MINORS = { min: 9, max: 14 } as const;

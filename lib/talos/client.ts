@@ -8,7 +8,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import { isIP } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
-import { assertNodeAllowed, type NodePolicy, nodePolicy } from "../guards/nodes.ts";
+import { assertNodeAllowed, type NodePolicy, nodePolicy } from "../policy/nodes.ts";
 import { explainCallError } from "./explain.ts";
 import { endpointHost, type TalosContext } from "./talosconfig.ts";
 

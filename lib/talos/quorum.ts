@@ -3,7 +3,7 @@
  * healthy members than a quorum (more than half of all members). Pure; the
  * facts come from lib/talos/etcd_health.ts.
  */
-import { type EtcdMember, type EtcdView, memberFor } from "../talos/etcd_health.ts";
+import { type EtcdMember, type EtcdView, memberFor } from "./etcd_health.ts";
 
 const name = (m: EtcdMember) => (m.host && m.host !== m.hostname ? `${m.hostname} (${m.host})` : m.hostname);
 

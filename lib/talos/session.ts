@@ -5,7 +5,7 @@
  */
 import { ToolError } from "../errors.ts";
 import type { Config } from "../config.ts";
-import { type NodePolicy, nodePolicy } from "../guards/nodes.ts";
+import { type NodePolicy, nodePolicy } from "../policy/nodes.ts";
 import type { TalosClient } from "./client.ts";
 import type { TalosApi } from "./api.ts";
 import {

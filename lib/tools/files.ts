@@ -6,7 +6,7 @@
  */
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
-import { isUnder } from "../guards/paths.ts";
+import { isUnder } from "../policy/paths.ts";
 import { isSecretPath, masked, maskFile } from "../secrets.ts";
 import { readBytes } from "../talos/bounded.ts";
 import { renderMode } from "../talos/file_mode.ts";

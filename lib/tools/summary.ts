@@ -9,7 +9,7 @@ import { getResource, listResources } from "../talos/cosi.ts";
 import { loadAvg, memory, mounts, systemStat } from "../talos/node_stats.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { describeEvent, eventData, type EventMsg, readEvents } from "./events.ts";
+import { describeEvent, eventData, type EventMsg, readEvents } from "../talos/events.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
@@ -161,7 +161,7 @@ async function summarize(s: TalosSession, node: string, signal: AbortSignal, tim
  * Skips what the summary already shows: services listed as unhealthy now, and
  * the machine status when its current resource was read.
  */
-export function eventWarnings(events: EventMsg[], unhealthyNow: Set<string>, machineKnown: boolean): string[] {
+function eventWarnings(events: EventMsg[], unhealthyNow: Set<string>, machineKnown: boolean): string[] {
   const latest = new Map<string, { bad: EventMsg; ok: boolean }>();
   for (const e of events) {
     const d = eventData(e);

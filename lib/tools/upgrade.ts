@@ -4,7 +4,7 @@
  */
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
-import { quorumRefusal } from "../guards/quorum.ts";
+import { quorumRefusal } from "../talos/quorum.ts";
 import { pause, readBootId, waitForReboot } from "../talos/boot.ts";
 import { etcdView, memberFor } from "../talos/etcd_health.ts";
 import { fanOut } from "../talos/fan_out.ts";
@@ -13,7 +13,8 @@ import { type TalosSession, targetNodes } from "../talos/session.ts";
 import { upgradeNode } from "../talos/upgrade.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
-import { learnHostnames, type NodeEntry } from "./per_node.ts";
+import type { NodeEntry } from "./per_node.ts";
+import { learnHostnames } from "../talos/hostnames.ts";
 
 const input = {
   context,
