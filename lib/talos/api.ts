@@ -17,7 +17,7 @@ import type { MachineServiceClient, MachineServiceDefinition } from "./proto_typ
 import type { StorageServiceClient, StorageServiceDefinition } from "./proto_types/storage/StorageService.ts";
 
 /** Short name → full gRPC service name, for every service in proto/. */
-export const SERVICES = {
+const SERVICES = {
   machine: "machine.MachineService",
   image: "machine.ImageService",
   lifecycle: "machine.LifecycleService",
@@ -25,8 +25,6 @@ export const SERVICES = {
   storage: "storage.StorageService",
   cosi: "cosi.resource.State",
 } as const;
-
-export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
 
 /** Per service: the generated client (tells unary from streaming) and definition (request, response types). */
 interface Generated {

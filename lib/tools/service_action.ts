@@ -6,6 +6,7 @@ import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
 const METHOD = { start: "ServiceStart", stop: "ServiceStop", restart: "ServiceRestart" } as const;
+const DONE = { start: "started", stop: "stopped", restart: "restarted" } as const;
 
 /** Talos' own rule (§5.2): kubelet may be started or restarted, extension services anything. */
 function talosAllows(service: string, action: keyof typeof METHOD): boolean {
@@ -46,7 +47,7 @@ export const serviceActionTool = defineTool({
       ? " kubelet can be started or restarted, not stopped."
       : "";
     throw new ToolError(
-      `Talos does not let "${service_name}" be ${action}ed through its API: only kubelet (start, restart) ` +
+      `Talos does not let "${service_name}" be ${DONE[action]} through its API: only kubelet (start, restart) ` +
         `and extension services (ext-<name>) can be.${instead} Nothing was sent.`,
       "INVALID_ARGUMENT",
     );
