@@ -3,8 +3,8 @@
  * start-up into a frozen object. A bad value stops the server with a message
  * naming the variable; a bad talosconfig does not (tools report it instead).
  */
-import { nodePolicy } from "./guards/nodes.ts";
-import { parseAllowedPaths } from "./guards/paths.ts";
+import { nodePolicy } from "./policy/nodes.ts";
+import { parseAllowedPaths } from "./policy/paths.ts";
 import { type Level, LEVELS } from "./log.ts";
 
 export interface Config {

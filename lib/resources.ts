@@ -140,9 +140,7 @@ export function registerResources(
       });
       if (abort.signal.aborted) throw late();
       const { session, def } = located;
-      const stream = session.client.stream<{ event: Array<{ event_type: string }> }>(
-        "cosi.resource.State",
-        "Watch",
+      const stream = session.api.cosi.Watch(
         { namespace: def.defaultNamespace, type: def.type, id: u.id, api_version: 1 },
         { node: u.node, signal: abort.signal, timeoutMs: WATCH_DEADLINE_MS },
       );

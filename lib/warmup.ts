@@ -10,7 +10,7 @@ import { log } from "./log.ts";
 import { fanOut } from "./talos/fan_out.ts";
 import { versionTag } from "./talos/node_versions.ts";
 import { type Sessions, targetNodes } from "./talos/session.ts";
-import { learnHostnames } from "./tools/per_node.ts";
+import { learnHostnames } from "./talos/hostnames.ts";
 
 /** Talos minor versions the project is tested against (v1.9 to v1.14); others get a warning. */
 const TESTED_MINORS = { min: 9, max: 14 } as const;

@@ -12,8 +12,8 @@ import type { ToolContext, ToolSpec } from "../tools/define.ts";
 import { toolSchemas } from "../tools/schema.ts";
 import { confirmRefusal } from "./confirm.ts";
 import { askHuman, consentMessage } from "./elicit.ts";
-import { checkPath, PathError } from "./paths.ts";
-import { quorumVerdict } from "./quorum.ts";
+import { checkPath, PathError } from "../policy/paths.ts";
+import { quorumVerdict } from "../talos/quorum.ts";
 import { assertMayUse } from "./roles.ts";
 import { upgradePathRefusal } from "./upgrade_path.ts";
 
@@ -43,7 +43,7 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["confirm", (c) => Promise.resolve(confirmRefusal(c.tool, c.raw))],
   // 2. Schema, then argument combinations the tool declares (e.g. Talos' service rules).
   ["arguments", (c) => Promise.resolve(validateArgs(c))],
-  // 3. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/guards/paths.ts).
+  // 3. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/policy/paths.ts).
   ["paths", (c) => Promise.resolve(guardPaths(c.tool, c.args, c.ctx.config.allowedPaths))],
   // 4. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
   ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],

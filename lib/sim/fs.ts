@@ -5,9 +5,29 @@
  * simulator either), and the directory walk MachineService.List does.
  */
 import { createHash } from "node:crypto";
-import { CHAR_DEVICE, DEVICE, DIR, type FileInfo, STICKY, SYMLINK } from "../talos/file_mode.ts";
 import type { SimNode } from "./model.ts";
 import { procFiles } from "./procfs.ts";
+
+/** One MachineService.List message as Talos sends it (int64/uint64 fields as strings, as decoded). */
+export interface FileInfo {
+  name: string;
+  relative_name: string;
+  size: string;
+  mode: number;
+  modified: string;
+  is_dir: boolean;
+  error: string;
+  link: string;
+  uid: number;
+  gid: number;
+}
+
+/** Go `os.FileMode` type and special bits, above the nine permission bits (what Talos puts in `mode`). */
+const DIR = 1 << 31 >>> 0;
+const SYMLINK = 1 << 27;
+const DEVICE = 1 << 26;
+const CHAR_DEVICE = 1 << 21;
+const STICKY = 1 << 20;
 
 export interface SimFile {
   /** Go os.FileMode bits (dir 1<<31, symlink 1<<27, not POSIX st_mode): permissions, plus type bits for dirs/links. */

@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import { packageDefinition } from "../talos/protos.ts";
-import { mayCall } from "../talos/rbac.ts";
+import { simMayCall } from "./rbac.ts";
 import { containerHandlers } from "./handlers/containers.ts";
 import { cosiHandlers } from "./handlers/cosi.ts";
 import { etcdHandlers } from "./handlers/etcd.ts";
@@ -139,7 +139,7 @@ export class SimEndpoint {
         `connection error: desc = "transport: Error while dialing: dial tcp ${name}:50000: connect: no route to host"`,
       );
     }
-    if (!mayCall(roles, path)) throw new SimError(Code.PERMISSION_DENIED, "not authorized");
+    if (!simMayCall(roles, path)) throw new SimError(Code.PERMISSION_DENIED, "not authorized");
     return target;
   }
 

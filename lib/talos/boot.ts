@@ -27,7 +27,7 @@ export async function readBootId(
 async function bootId(session: TalosSession, node: string, signal: AbortSignal): Promise<string> {
   const chunks: Buffer[] = [];
   for await (
-    const msg of session.client.stream<{ bytes: Buffer }>("machine.MachineService", "Read", { path: BOOT_ID }, {
+    const msg of session.api.machine.Read({ path: BOOT_ID }, {
       node,
       signal,
       timeoutMs: POLL_TIMEOUT_MS,
@@ -59,7 +59,7 @@ export async function waitForReboot(
         const id = await bootId(session, node, opts.signal);
         if (id && id !== opts.before) return { bootId: id, polls };
       } else {
-        await session.client.unary("machine.MachineService", "Version", {}, {
+        await session.api.machine.Version({}, {
           node,
           signal: opts.signal,
           timeoutMs: POLL_TIMEOUT_MS,

@@ -8,9 +8,8 @@ import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import { isIP } from "node:net";
 import { checkServerIdentity, type PeerCertificate } from "node:tls";
-import { assertNodeAllowed, type NodePolicy, nodePolicy } from "../guards/nodes.ts";
+import { assertNodeAllowed, type NodePolicy, nodePolicy } from "../policy/nodes.ts";
 import { explainCallError } from "./explain.ts";
-import { method, type ServiceName } from "./protos.ts";
 import { endpointHost, type TalosContext } from "./talosconfig.ts";
 
 export interface CallOptions {
@@ -35,12 +34,14 @@ export class TalosClient {
     private readonly nodes: NodePolicy = nodePolicy([]),
   ) {}
 
-  /** One unary call; rejects with a ToolError that names the node and the fix. */
-  async unary<Res>(service: ServiceName, name: string, request: object, opts: CallOptions = {}): Promise<Res> {
+  /**
+   * One unary call; rejects with a ToolError that names the node and the fix.
+   * Tools call it through the typed API (lib/talos/api.ts), which supplies `def`.
+   */
+  async unary<Res>(def: MethodDefinition<object, Res>, request: object, opts: CallOptions = {}): Promise<Res> {
     if (opts.node !== undefined) assertNodeAllowed(this.nodes, opts.node);
-    const def = await method(service, name);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
-    return this.withFailover(def.path, opts, timeoutMs, (client) =>
+    return await this.withFailover(def.path, opts, timeoutMs, (client) =>
       new Promise<Res>((resolve, reject) => {
         // Removed when the call ends: a long-lived signal (a watch, the HTTP drain) would otherwise
         // collect one listener, and the call it closes over, per request.
@@ -68,9 +69,12 @@ export class TalosClient {
    * A server stream as an async iterable. Breaking out of the loop cancels the
    * call; the deadline bounds the whole stream, so it always ends.
    */
-  async *stream<Res>(service: ServiceName, name: string, request: object, opts: CallOptions = {}): AsyncGenerator<Res> {
+  async *stream<Res>(
+    def: MethodDefinition<object, Res>,
+    request: object,
+    opts: CallOptions = {},
+  ): AsyncGenerator<Res> {
     if (opts.node !== undefined) assertNodeAllowed(this.nodes, opts.node);
-    const def = await method(service, name);
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs;
     const open = (client: grpc.Client) =>
       client.makeServerStreamRequest(
@@ -211,5 +215,3 @@ export class TalosClient {
     return c;
   }
 }
-
-export type { MethodDefinition };

@@ -7,6 +7,8 @@
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { ToolError } from "../errors.ts";
 import type { TalosSession } from "./session.ts";
+import type { Resource__Output as RawResource } from "./proto_types/cosi/resource/Resource.ts";
+import type { Metadata__Output } from "./proto_types/cosi/resource/Metadata.ts";
 
 export interface ResourceDefinition {
   type: string;
@@ -15,22 +17,6 @@ export interface ResourceDefinition {
   aliases: string[];
   allAliases: string[];
   sensitive: boolean;
-}
-
-interface RawResource {
-  metadata: {
-    namespace: string;
-    type: string;
-    id: string;
-    version: string;
-    phase: string;
-    owner: string;
-    created: { seconds: string } | null;
-    updated: { seconds: string } | null;
-    labels: Record<string, string>;
-    annotations: Record<string, string>;
-  };
-  spec: { yaml_spec: string; proto_spec: Buffer | Uint8Array | null } | null;
 }
 
 export interface Resource {
@@ -59,9 +45,7 @@ export async function definitions(
   if (hit && Date.now() - hit.at < DEFS_TTL_MS) return hit.defs;
   const defs: ResourceDefinition[] = [];
   for await (
-    const msg of session.client.stream<{ resource: RawResource }>(
-      "cosi.resource.State",
-      "List",
+    const msg of session.api.cosi.List(
       { namespace: "meta", type: RD_TYPE },
       { node, signal },
     )
@@ -115,10 +99,10 @@ const isMachineConfig = (type: string) => type === "MachineConfigs.config.talos.
  * talos.dev/yaml-spec), before as the raw text; either way we return the
  * parsed documents.
  */
-function decodeSpec(r: RawResource): unknown {
+function decodeSpec(r: RawResource, m: Metadata__Output): unknown {
   const yaml = r.spec?.yaml_spec ?? "";
-  if (isMachineConfig(r.metadata.type)) {
-    const text = r.metadata.annotations?.["talos.dev/yaml-spec"] ? String(parseYaml(yaml) ?? "") : yaml;
+  if (isMachineConfig(m.type)) {
+    const text = m.annotations?.["talos.dev/yaml-spec"] ? String(parseYaml(yaml) ?? "") : yaml;
     return parseAllDocuments(text).map((d) => d.toJS()).filter((d) => d !== null);
   }
   try {
@@ -128,8 +112,10 @@ function decodeSpec(r: RawResource): unknown {
   }
 }
 
-function compact(r: RawResource): Resource {
-  const m = r.metadata;
+function compact(r: RawResource | null): Resource {
+  const m = r?.metadata;
+  // COSI always sends both; without them there is nothing to show (a bug on either side).
+  if (!r || !m) throw new Error("COSI answered without a resource or its metadata");
   const updated = m.updated?.seconds ? new Date(Number(m.updated.seconds) * 1000).toISOString() : undefined;
   return {
     id: m.id,
@@ -140,7 +126,7 @@ function compact(r: RawResource): Resource {
     ...(m.owner ? { owner: m.owner } : {}),
     ...(updated ? { updated } : {}),
     ...(m.labels && Object.keys(m.labels).length ? { labels: m.labels } : {}),
-    spec: decodeSpec(r),
+    spec: decodeSpec(r, m),
   };
 }
 
@@ -153,9 +139,7 @@ export async function getResource(
   id: string,
   signal?: AbortSignal,
 ): Promise<Resource> {
-  const res = await session.client.unary<{ resource: RawResource }>(
-    "cosi.resource.State",
-    "Get",
+  const res = await session.api.cosi.Get(
     { namespace, type, id },
     { node, signal },
   );
@@ -173,9 +157,7 @@ export async function listResources(
 ): Promise<{ items: Resource[]; more: boolean }> {
   const items: Resource[] = [];
   for await (
-    const msg of session.client.stream<{ resource: RawResource }>(
-      "cosi.resource.State",
-      "List",
+    const msg of session.api.cosi.List(
       { namespace, type },
       { node, signal },
     )

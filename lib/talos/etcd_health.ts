@@ -21,13 +21,6 @@ export interface EtcdView {
   targetIds: Map<string, string>;
 }
 
-interface MemberListResponse {
-  messages: Array<{ members: Array<{ id: string; hostname: string; client_urls: string[]; peer_urls: string[] }> }>;
-}
-interface StatusResponse {
-  messages: Array<{ member_status: { member_id: string; errors: string[] } | null }>;
-}
-
 const PROBE_TIMEOUT_MS = 5_000;
 
 function hostOf(url: string | undefined): string {
@@ -51,7 +44,7 @@ export async function etcdView(
   targets: readonly string[] = [],
 ): Promise<EtcdView> {
   const status = (node: string) =>
-    session.client.unary<StatusResponse>("machine.MachineService", "EtcdStatus", {}, {
+    session.api.machine.EtcdStatus({}, {
       node,
       signal,
       timeoutMs: PROBE_TIMEOUT_MS,
@@ -69,9 +62,7 @@ export async function etcdView(
   let members: EtcdMember[] | undefined;
   for (const node of candidates) {
     try {
-      const res = await session.client.unary<MemberListResponse>(
-        "machine.MachineService",
-        "EtcdMemberList",
+      const res = await session.api.machine.EtcdMemberList(
         { query_local: true },
         { node, signal, timeoutMs: PROBE_TIMEOUT_MS },
       );

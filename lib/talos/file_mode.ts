@@ -1,33 +1,19 @@
 /**
- * @module Talos' FileInfo (what MachineService.List streams) and its Go
- * `os.FileMode` (not POSIX st_mode: dir is bit 31, symlink bit 27), rendered the way `ls -l` shows a mode: type
- * letter, then rwx with s/S/t/T. Shared by talos_list_files and the simulator.
+ * @module The Go `os.FileMode` in Talos' FileInfo (what MachineService.List
+ * streams; not POSIX st_mode: dir is bit 31, symlink bit 27), rendered the way
+ * `ls -l` shows a mode: type letter, then rwx with s/S/t/T. Used by talos_list_files.
  */
 
-/** One MachineService.List message (machine.FileInfo; int64/uint64 fields arrive as strings). */
-export interface FileInfo {
-  name: string;
-  relative_name: string;
-  size: string;
-  mode: number;
-  modified: string;
-  is_dir: boolean;
-  error: string;
-  link: string;
-  uid: number;
-  gid: number;
-}
-
 /** Go FileMode type and special bits (above the nine permission bits). */
-export const DIR = 1 << 31 >>> 0;
-export const SYMLINK = 1 << 27;
-export const DEVICE = 1 << 26;
+const DIR = 1 << 31 >>> 0;
+const SYMLINK = 1 << 27;
+const DEVICE = 1 << 26;
 const NAMED_PIPE = 1 << 25;
 const SOCKET = 1 << 24;
 const SETUID = 1 << 23;
 const SETGID = 1 << 22;
-export const CHAR_DEVICE = 1 << 21;
-export const STICKY = 1 << 20;
+const CHAR_DEVICE = 1 << 21;
+const STICKY = 1 << 20;
 const IRREGULAR = 1 << 19;
 
 /** `ls -l` style mode string, e.g. `drwxr-xr-x`, `lrwxrwxrwx`, `crw-rw-rw-`, `-rwsr-xr-x`. */

@@ -3,6 +3,10 @@
  * KiB, copied from /proc/meminfo), load, uptime and CPU use from SystemStat, filesystem use from
  * Mounts. Shared by talos_stats, talos_mounts and talos_node_summary.
  */
+import type { TalosApi } from "./api.ts";
+import type { CallOptions } from "./client.ts";
+import type { CPUStat__Output } from "./proto_types/machine/CPUStat.ts";
+import type { MemInfo__Output } from "./proto_types/machine/MemInfo.ts";
 import type { TalosSession } from "./session.ts";
 
 const MiB_PER_KiB = 1 / 1024;
@@ -17,10 +21,20 @@ interface Call {
   signal?: AbortSignal;
 }
 
+/** Parameterless MachineService calls that answer with one message per node. */
+type StatRpc = "Memory" | "LoadAvg" | "SystemStat" | "Mounts" | "DiskStats" | "NetworkDeviceStats";
+type FirstMessage<R extends StatRpc> = TalosApi["machine"][R] extends
+  (req: never, opts?: CallOptions) => Promise<{ messages: Array<infer M> }> ? M : never;
+
 /** The first (single-node) message of a parameterless MachineService call such as Memory or DiskStats. */
-export async function first<T>({ session, node, signal }: Call, rpc: string): Promise<T | undefined> {
-  const res = await session.client.unary<{ messages?: T[] }>("machine.MachineService", rpc, {}, { node, signal });
-  return res.messages?.[0];
+export async function first<R extends StatRpc>(
+  { session, node, signal }: Call,
+  rpc: R,
+): Promise<FirstMessage<R> | undefined> {
+  // One signature for the union of methods: all take Empty and answer { messages }.
+  const call = session.api.machine[rpc] as (req: object, opts: CallOptions) => Promise<{ messages: unknown[] }>;
+  const res = await call({}, { node, signal });
+  return res.messages?.[0] as FirstMessage<R> | undefined;
 }
 
 export interface MemoryFigures {
@@ -31,7 +45,7 @@ export interface MemoryFigures {
 }
 
 export async function memory(c: Call): Promise<MemoryFigures> {
-  const m = (await first<{ meminfo: Record<string, string> | null }>(c, "Memory"))?.meminfo ?? {};
+  const m: Partial<MemInfo__Output> = (await first(c, "Memory"))?.meminfo ?? {};
   const total = num(m.memtotal);
   const available = num(m.memavailable);
   const swapUsed = num(m.swaptotal) - num(m.swapfree);
@@ -44,11 +58,9 @@ export async function memory(c: Call): Promise<MemoryFigures> {
 }
 
 export async function loadAvg(c: Call): Promise<[number, number, number]> {
-  const l = await first<{ load1: number; load5: number; load15: number }>(c, "LoadAvg");
+  const l = await first(c, "LoadAvg");
   return [l?.load1, l?.load5, l?.load15].map((x) => Math.round(num(x) * 100) / 100) as [number, number, number];
 }
-
-type CpuStat = Record<string, number>;
 
 export interface SystemFigures {
   boot_time: string;
@@ -62,15 +74,9 @@ export interface SystemFigures {
 }
 
 export async function systemStat(c: Call, now = Date.now()): Promise<SystemFigures> {
-  const s = await first<{
-    boot_time: string;
-    cpu_total: CpuStat | null;
-    cpu: CpuStat[];
-    process_running: string;
-    process_blocked: string;
-  }>(c, "SystemStat");
-  const t = s?.cpu_total ?? {};
-  const total = Object.values(t).reduce((a, b) => a + num(b), 0) - num(t.guest) - num(t.guest_nice);
+  const s = await first(c, "SystemStat");
+  const t: Partial<CPUStat__Output> = s?.cpu_total ?? {};
+  const total = Object.values(t).reduce((a: number, b) => a + num(b), 0) - num(t.guest) - num(t.guest_nice);
   const idle = num(t.idle) + num(t.iowait);
   const boot = num(s?.boot_time);
   return {
@@ -93,16 +99,9 @@ export interface MountFigures {
   also?: string[];
 }
 
-interface RawMount {
-  filesystem: string;
-  size: string;
-  available: string;
-  mounted_on: string;
-}
-
 /** Every mount with a size, one entry per filesystem (bind mounts folded into `also`). */
 export async function mounts(c: Call, all = false): Promise<MountFigures[]> {
-  const stats = (await first<{ stats: RawMount[] }>(c, "Mounts"))?.stats ?? [];
+  const stats = (await first(c, "Mounts"))?.stats ?? [];
   const byFs = new Map<string, MountFigures>();
   const out: MountFigures[] = [];
   for (const m of stats) {

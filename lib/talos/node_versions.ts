@@ -3,10 +3,6 @@ import { ToolError } from "../errors.ts";
 import { fanOut } from "./fan_out.ts";
 import type { TalosSession } from "./session.ts";
 
-interface VersionResponse {
-  messages: Array<{ version: { tag: string } | null }>;
-}
-
 /** One node's Talos version tag ("" when the node sends none), asked with Version. */
 export async function versionTag(
   session: TalosSession,
@@ -14,7 +10,7 @@ export async function versionTag(
   signal?: AbortSignal,
   timeoutMs?: number,
 ): Promise<string> {
-  const res = await session.client.unary<VersionResponse>("machine.MachineService", "Version", {}, {
+  const res = await session.api.machine.Version({}, {
     node,
     signal,
     timeoutMs,

@@ -2,7 +2,7 @@
  * @module The Talos API subset in proto/, embedded in the binary as text and
  * parsed on first use (parsing costs tens of milliseconds, so never at start-up).
  */
-import type { MethodDefinition, PackageDefinition } from "@grpc/proto-loader";
+import type { PackageDefinition } from "@grpc/proto-loader";
 import common from "../../proto/common/common.proto" with { type: "text" };
 import status from "../../proto/google/rpc/status.proto" with { type: "text" };
 import machine from "../../proto/machine/machine.proto" with { type: "text" };
@@ -15,7 +15,7 @@ import state from "../../proto/v1alpha1/state.proto" with { type: "text" };
 import config from "../../proto/resource/config/config.proto" with { type: "text" };
 
 /** Include-relative path → text, in dependency order. */
-const PROTO_SOURCES: ReadonlyArray<[string, string]> = [
+export const PROTO_SOURCES: ReadonlyArray<[string, string]> = [
   ["google/rpc/status.proto", status],
   ["common/common.proto", common],
   ["machine/machine.proto", machine],
@@ -38,14 +38,6 @@ export const LOADER_OPTIONS = {
   json: true,
 } as const;
 
-export type ServiceName =
-  | "machine.MachineService"
-  | "machine.ImageService"
-  | "machine.LifecycleService"
-  | "cluster.ClusterService"
-  | "storage.StorageService"
-  | "cosi.resource.State";
-
 let definition: PackageDefinition | undefined;
 
 /** Parses the embedded protos once; later calls return the same definition. */
@@ -62,12 +54,4 @@ export async function packageDefinition(): Promise<PackageDefinition> {
   for (const [, text] of PROTO_SOURCES) protobuf.parse(text, root, { keepCase: true });
   definition = protoLoader.fromJSON(root.toJSON(), LOADER_OPTIONS);
   return definition;
-}
-
-/** The definition of one method, e.g. ("machine.MachineService", "Version"). */
-export async function method(service: ServiceName, name: string): Promise<MethodDefinition<object, object>> {
-  const def = (await packageDefinition())[service] as Record<string, MethodDefinition<object, object>> | undefined;
-  const m = def?.[name];
-  if (!m) throw new Error(`unknown RPC ${service}/${name}: not in proto/`);
-  return m;
 }

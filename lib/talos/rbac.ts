@@ -1,8 +1,9 @@
 /**
  * @module Which Talos roles may call which RPC (Talos 1.14's rule table; roles are the
  * Organization values of the client certificate, enforced on the target node).
- * Used to name the missing role in PERMISSION_DENIED messages, to decide which
- * tools a certificate can use, and by the simulator to enforce the same rules.
+ * Used to name the missing role in PERMISSION_DENIED messages and to decide which
+ * tools a certificate can use. The simulator enforces its own transcription
+ * (lib/sim/rbac.ts), so the two check each other.
  */
 
 export const ROLE = {
@@ -49,6 +50,3 @@ export function rolesFor(method: string): readonly string[] {
 export function mayCall(roles: readonly string[], method: string): boolean {
   return rolesFor(method).some((r) => roles.includes(r));
 }
-
-/** COSI resources of sensitive types (machine config, secrets) need os:admin. */
-export const SENSITIVE_ROLES: readonly string[] = A;

@@ -5,8 +5,9 @@
  */
 import { ToolError } from "../errors.ts";
 import type { Config } from "../config.ts";
-import { type NodePolicy, nodePolicy } from "../guards/nodes.ts";
+import { type NodePolicy, nodePolicy } from "../policy/nodes.ts";
 import type { TalosClient } from "./client.ts";
+import type { TalosApi } from "./api.ts";
 import {
   assertCertValid,
   endpointHost,
@@ -20,6 +21,8 @@ import {
 export interface TalosSession {
   ctx: TalosContext;
   client: TalosClient;
+  /** The Talos API, typed from proto/: what tools call. */
+  api: TalosApi;
   /** Real hostnames learned so far, by node as asked for. */
   hostnames: Map<string, string>;
 }
@@ -76,11 +79,10 @@ export class Sessions {
           void old.then((o) => o.client.close(), () => {});
         }
       }
-      s = import("./client.ts").then(({ TalosClient }) => ({
-        ctx,
-        client: new TalosClient(ctx, this.config.callTimeoutMs, this.nodes),
-        hostnames: new Map<string, string>(),
-      }));
+      s = Promise.all([import("./client.ts"), import("./api.ts")]).then(async ([{ TalosClient }, { talosApi }]) => {
+        const client = new TalosClient(ctx, this.config.callTimeoutMs, this.nodes);
+        return { ctx, client, api: await talosApi(client), hostnames: new Map<string, string>() };
+      });
       this.cache.set(key, s);
     }
     return await s;

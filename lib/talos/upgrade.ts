@@ -31,15 +31,6 @@ export interface NodeUpgrade {
   rebooting: boolean;
 }
 
-interface PullResponse {
-  response?: "name" | "pull_progress";
-  name?: string;
-  pull_progress?: { layer_id: string; progress: { status: string } | null };
-}
-interface LifecycleResponse {
-  progress: { response?: "message" | "exit_code"; message?: string; exit_code?: number } | null;
-}
-
 export async function upgradeNode(
   session: TalosSession,
   node: string,
@@ -51,7 +42,7 @@ export async function upgradeNode(
     if (done) return done;
     o.progress(`${node}: ImageService is not implemented, falling back to the legacy upgrade`);
   }
-  await session.client.unary("machine.MachineService", "Upgrade", {
+  await session.api.machine.Upgrade({
     image: o.image,
     preserve: o.preserve,
     stage: o.stage,
@@ -70,7 +61,7 @@ async function lifecycleUpgrade(
   const opts = { node, signal: o.signal, timeoutMs: o.timeoutMs };
   try {
     for await (
-      const msg of session.client.stream<PullResponse>("machine.ImageService", "Pull", {
+      const msg of session.api.image.Pull({
         containerd: CONTAINERD,
         image_ref: o.image,
       }, opts)
@@ -84,7 +75,7 @@ async function lifecycleUpgrade(
   const output: string[] = [];
   let exitCode: number | undefined;
   for await (
-    const msg of session.client.stream<LifecycleResponse>("machine.LifecycleService", "Upgrade", {
+    const msg of session.api.lifecycle.Upgrade({
       containerd: CONTAINERD,
       // talosctl passes the reference it pulled, not the digest-pinned name Pull returns.
       source: { image_name: o.image },
@@ -108,7 +99,7 @@ async function lifecycleUpgrade(
     );
   }
   if (o.stage) return { flow: "lifecycle", output, rebooting: false };
-  await session.client.unary("machine.MachineService", "Reboot", { mode: o.rebootMode }, {
+  await session.api.machine.Reboot({ mode: o.rebootMode }, {
     node,
     signal: o.signal,
   });

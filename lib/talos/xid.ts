@@ -14,21 +14,3 @@ export function xidTime(id: string): number | undefined {
   for (let i = 0; i < 6; i++) bits = bits * 32 + ALPHABET.indexOf(id[i]);
   return bits * 4 + (ALPHABET.indexOf(id[6]) >> 3);
 }
-
-/** Encodes 12 bytes as an xid string (used by the simulator). */
-export function xidEncode(bytes: Uint8Array): string {
-  let out = "";
-  let acc = 0;
-  let n = 0;
-  for (const b of bytes) {
-    acc = (acc << 8) | b;
-    n += 8;
-    while (n >= 5) {
-      out += ALPHABET[(acc >> (n - 5)) & 31];
-      n -= 5;
-    }
-    acc &= (1 << n) - 1;
-  }
-  if (n > 0) out += ALPHABET[(acc << (5 - n)) & 31];
-  return out;
-}

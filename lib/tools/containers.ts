@@ -5,12 +5,6 @@ import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode, withLimitNote } from "./per_node.ts";
 
-interface ContainersResponse {
-  messages: Array<{
-    containers: Array<{ id: string; image: string; pid: number; status: string; pod_id: string; name: string }>;
-  }>;
-}
-
 /** `CONTAINER_RUNNING` / `SANDBOX_READY` / `RUNNING` → `running` / `ready` / `running`. */
 const state = (status: string) => status.replace(/^(CONTAINER|SANDBOX)_/, "").toLowerCase();
 
@@ -40,7 +34,7 @@ export const containersTool = defineTool({
   }),
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      const res = await s.client.unary<ContainersResponse>("machine.MachineService", "Containers", {
+      const res = await s.api.machine.Containers({
         namespace: args.namespace,
         driver: args.namespace === "k8s.io" ? "CRI" : "CONTAINERD",
       }, { node, signal: ctx.signal });
@@ -58,21 +52,6 @@ export const containersTool = defineTool({
       return { containers };
     }),
 });
-
-interface ProcessesResponse {
-  messages: Array<{
-    processes: Array<{
-      pid: number;
-      ppid: number;
-      state: string;
-      threads: number;
-      cpu_time: number;
-      resident_memory: string;
-      command: string;
-      args: string;
-    }>;
-  }>;
-}
 
 const MAX_ARGS = 300;
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n) + "…" : s);
@@ -113,7 +92,7 @@ export const processesTool = defineTool({
   run: async (args, ctx) => {
     let cut = 0;
     const result = await perNode(ctx, args, async (s, node) => {
-      const res = await s.client.unary<ProcessesResponse>("machine.MachineService", "Processes", {}, {
+      const res = await s.api.machine.Processes({}, {
         node,
         signal: ctx.signal,
       });
@@ -122,7 +101,7 @@ export const processesTool = defineTool({
         ppid: p.ppid,
         state: p.state,
         threads: p.threads,
-        cpu_seconds: Math.round(p.cpu_time * 100) / 100,
+        cpu_seconds: Math.round(Number(p.cpu_time) * 100) / 100,
         rss_bytes: Number(p.resident_memory),
         command: p.command,
         // Command lines carry flags such as --token=...; masked here because this is where they are text.

@@ -5,7 +5,7 @@
  */
 import * as v from "valibot";
 import type { Config } from "../config.ts";
-import type { EtcdImpact } from "../guards/quorum.ts";
+import type { EtcdImpact } from "../talos/quorum.ts";
 import type { TalosSession } from "../talos/session.ts";
 import type { TalosconfigFile, TalosContext } from "../talos/talosconfig.ts";
 
@@ -73,6 +73,12 @@ export interface ToolSpec<E extends Entries = Entries> {
    * (lib/talos/rbac.ts). Absent: reader-level RPCs only; `[]`: no API call.
    */
   rpcs?: readonly string[];
+  /**
+   * RPCs above reader level the tool uses when the certificate allows and does
+   * without otherwise (e.g. Read for a boot id). Not required for visibility;
+   * declared so that tests/rpcs_test.ts can hold every call to a declaration.
+   */
+  optionalRpcs?: readonly string[];
   /** Arguments that are remote file paths: normalised and checked against TALOS_MCP_ALLOWED_PATHS before `run`. */
   paths?: readonly string[];
   run(args: Args<E>, ctx: ToolContext): Promise<Record<string, unknown>>;

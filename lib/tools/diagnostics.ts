@@ -13,10 +13,8 @@ const SECTOR = 512;
 /** Whole disks only: partitions, loop and ram devices repeat or add nothing. */
 const WHOLE_DISK = /^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+|nvme\d+n\d+|mmcblk\d+)$/;
 
-type Raw = Record<string, string>;
-
 async function diskIo(s: TalosSession, node: string, signal: AbortSignal) {
-  const d = await first<{ devices: Raw[] }>({ session: s, node, signal }, "DiskStats");
+  const d = await first({ session: s, node, signal }, "DiskStats");
   return (d?.devices ?? []).filter((x) => WHOLE_DISK.test(x.name)).map((x) => ({
     device: x.name,
     read_mib: Math.round((num(x.read_sectors) * SECTOR) / MiB),
@@ -27,7 +25,7 @@ async function diskIo(s: TalosSession, node: string, signal: AbortSignal) {
 }
 
 async function netIo(s: TalosSession, node: string, signal: AbortSignal) {
-  const d = await first<{ devices: Raw[] }>({ session: s, node, signal }, "NetworkDeviceStats");
+  const d = await first({ session: s, node, signal }, "NetworkDeviceStats");
   return (d?.devices ?? []).filter((x) => x.name !== "lo").map((x) => {
     const errors = num(x.rx_errors) + num(x.tx_errors);
     const dropped = num(x.rx_dropped) + num(x.tx_dropped);
@@ -120,17 +118,6 @@ export const mountsTool = defineTool({
     ),
 });
 
-interface StorageDisk {
-  size: string;
-  model: string;
-  device_name: string;
-  name: string;
-  serial: string;
-  type: string;
-  system_disk: boolean;
-  readonly: boolean;
-}
-
 export const disksTool = defineTool({
   name: "talos_disks",
   title: "Node: disks",
@@ -151,9 +138,7 @@ export const disksTool = defineTool({
   }),
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      const res = await s.client.unary<{ messages?: Array<{ disks: StorageDisk[] }> }>(
-        "storage.StorageService",
-        "Disks",
+      const res = await s.api.storage.Disks(
         {},
         { node, signal: ctx.signal },
       );

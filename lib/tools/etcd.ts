@@ -18,39 +18,13 @@ const count = (n: string | number | undefined) => {
   return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString();
 };
 
-interface Members {
-  messages: Array<{
-    members: Array<{ id: string; hostname: string; peer_urls: string[]; client_urls: string[]; is_learner: boolean }>;
-  }>;
-}
-interface Status {
-  messages: Array<{
-    member_status: {
-      member_id: string;
-      leader: string;
-      protocol_version: string;
-      storage_version: string;
-      db_size: string;
-      db_size_in_use: string;
-      raft_index: string;
-      raft_term: string;
-      raft_applied_index: string;
-      errors: string[];
-      is_learner: boolean;
-    } | null;
-  }>;
-}
-interface Alarms {
-  messages: Array<{ member_alarms: Array<{ member_id: string; alarm: string }> }>;
-}
-
 const num = v.union([v.number(), v.string()]);
 
 type Sub = (s: TalosSession, node: string, signal: AbortSignal) => Promise<Record<string, unknown>>;
 
 const SUBCOMMANDS: Record<"members" | "status" | "alarms", Sub> = {
   members: async (s: TalosSession, node: string, signal: AbortSignal) => {
-    const res = await s.client.unary<Members>("machine.MachineService", "EtcdMemberList", { query_local: false }, {
+    const res = await s.api.machine.EtcdMemberList({ query_local: false }, {
       node,
       signal,
     });
@@ -65,7 +39,7 @@ const SUBCOMMANDS: Record<"members" | "status" | "alarms", Sub> = {
     };
   },
   status: async (s: TalosSession, node: string, signal: AbortSignal) => {
-    const res = await s.client.unary<Status>("machine.MachineService", "EtcdStatus", {}, { node, signal });
+    const res = await s.api.machine.EtcdStatus({}, { node, signal });
     const m = res.messages?.[0]?.member_status;
     if (!m) return { status: null };
     const id = memberHex(m.member_id);
@@ -88,7 +62,7 @@ const SUBCOMMANDS: Record<"members" | "status" | "alarms", Sub> = {
     };
   },
   alarms: async (s: TalosSession, node: string, signal: AbortSignal) => {
-    const res = await s.client.unary<Alarms>("machine.MachineService", "EtcdAlarmList", {}, { node, signal });
+    const res = await s.api.machine.EtcdAlarmList({}, { node, signal });
     return {
       alarms: (res.messages?.[0]?.member_alarms ?? [])
         .filter((a) => a.alarm !== "NONE")

@@ -44,7 +44,7 @@ export const kubeconfigTool = defineTool({
     const chunks: Buffer[] = [];
     let size = 0;
     for await (
-      const m of session.client.stream<{ bytes: Buffer }>("machine.MachineService", "Kubeconfig", {}, {
+      const m of session.api.machine.Kubeconfig({}, {
         node: target,
         signal: ctx.signal,
       })
@@ -82,7 +82,7 @@ export const etcdSnapshotTool = defineTool({
     const target = args.node ?? targetNodes(session.ctx)[0];
     const file = await writeLocalFile(args.path, args.overwrite, async (write) => {
       for await (
-        const m of session.client.stream<{ bytes: Buffer }>("machine.MachineService", "EtcdSnapshot", {}, {
+        const m of session.api.machine.EtcdSnapshot({}, {
           node: target,
           signal: ctx.signal,
           timeoutMs: Math.max(SNAPSHOT_TIMEOUT_MS, ctx.config.callTimeoutMs),

@@ -6,10 +6,10 @@
  */
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
-import { isUnder } from "../guards/paths.ts";
+import { isUnder } from "../policy/paths.ts";
 import { isSecretPath, masked, maskFile } from "../secrets.ts";
 import { readBytes } from "../talos/bounded.ts";
-import { type FileInfo, renderMode } from "../talos/file_mode.ts";
+import { renderMode } from "../talos/file_mode.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, more, nodes, perNodeOutput } from "./params.ts";
@@ -62,7 +62,7 @@ export const listFilesTool = defineTool({
     const result = await perNode(ctx, args, async (s, node) => {
       const entries = [];
       let more = false;
-      const stream = s.client.stream<FileInfo>("machine.MachineService", "List", {
+      const stream = s.api.machine.List({
         root: args.path,
         recurse: depth !== 1,
         recursion_depth: depth,
@@ -121,7 +121,7 @@ function isBinary(data: Buffer, cut: boolean): boolean {
 async function stat(s: TalosSession, node: string, path: string, signal: AbortSignal) {
   try {
     for await (
-      const f of s.client.stream<FileInfo>("machine.MachineService", "List", { root: path, recurse: false }, {
+      const f of s.api.machine.List({ root: path, recurse: false }, {
         node,
         signal,
       })
@@ -184,7 +184,7 @@ export const readFileTool = defineTool({
         assertResolvedAllowed(args.path, st.resolved, node, allowed);
       }
       const read = await readBytes(
-        s.client.stream("machine.MachineService", "Read", { path: args.path }, { node, signal: ctx.signal }),
+        s.api.machine.Read({ path: args.path }, { node, signal: ctx.signal }),
         limit,
       ).catch((err: unknown) => err as Error);
       const st = await info;

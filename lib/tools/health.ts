@@ -78,7 +78,7 @@ export const healthTool = defineTool({
     });
     try {
       for await (
-        const p of session.client.stream<{ message: string }>("cluster.ClusterService", "HealthCheck", request, {
+        const p of session.api.cluster.HealthCheck(request, {
           node,
           signal: ctx.signal,
           timeoutMs: waitMs + DEADLINE_MARGIN_MS,

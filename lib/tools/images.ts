@@ -9,6 +9,8 @@ import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, more, nodeName, nodes, perNodeOutput } from "./params.ts";
 import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
+import type { ImageListResponse__Output } from "../talos/proto_types/machine/ImageListResponse.ts";
+import type { ImageServiceListResponse__Output } from "../talos/proto_types/machine/ImageServiceListResponse.ts";
 
 const MiB = 1 << 20;
 const NS = { cri: "NS_CRI", system: "NS_SYSTEM" } as const;
@@ -23,12 +25,6 @@ const namespace = v.optional(
   "cri",
 );
 
-interface ImageRecord {
-  name: string;
-  digest: string;
-  size: string;
-}
-
 /** Tries the 1.13+ RPC, falls back to the legacy one where the node does not implement it. */
 async function withFallback<T>(modern: () => Promise<T>, legacy: () => Promise<T>): Promise<T> {
   try {
@@ -38,6 +34,9 @@ async function withFallback<T>(modern: () => Promise<T>, legacy: () => Promise<T
     throw err;
   }
 }
+
+/** ImageService.List and the legacy MachineService.ImageList answer with the same fields. */
+type ImageRecord = ImageServiceListResponse__Output | ImageListResponse__Output;
 
 async function collect(gen: AsyncGenerator<ImageRecord>, limit: number) {
   const items: ImageRecord[] = [];
@@ -56,14 +55,14 @@ function listImages(s: TalosSession, node: string, ns: "cri" | "system", limit: 
   return withFallback(
     () =>
       collect(
-        s.client.stream<ImageRecord>("machine.ImageService", "List", {
+        s.api.image.List({
           containerd: { driver: "CRI", namespace: NS[ns] },
         }, { node, signal }),
         limit,
       ),
     () =>
       collect(
-        s.client.stream<ImageRecord>("machine.MachineService", "ImageList", { namespace: NS[ns] }, { node, signal }),
+        s.api.machine.ImageList({ namespace: NS[ns] }, { node, signal }),
         limit,
       ),
   );
@@ -122,7 +121,7 @@ export const imagePullTool = defineTool({
     "pre-pull an installer or workload image. Needs confirm: true and os:operator.",
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   confirm: true,
-  rpcs: ["/machine.ImageService/Pull"],
+  rpcs: ["/machine.ImageService/Pull", "/machine.MachineService/ImagePull"], // ImagePull: nodes before 1.13
   input: {
     context,
     nodes: v.pipe(
@@ -149,7 +148,7 @@ export const imagePullTool = defineTool({
         async () => {
           let pulled = "";
           for await (
-            const m of s.client.stream<{ name?: string; response?: string }>("machine.ImageService", "Pull", {
+            const m of s.api.image.Pull({
               containerd: { driver: "CRI", namespace: NS[args.namespace] },
               image_ref: args.image,
             }, { node, signal: ctx.signal })
@@ -157,7 +156,7 @@ export const imagePullTool = defineTool({
           return { pulled: pulled || args.image, via: "ImageService.Pull" };
         },
         async () => {
-          await s.client.unary("machine.MachineService", "ImagePull", {
+          await s.api.machine.ImagePull({
             namespace: NS[args.namespace],
             reference: args.image,
           }, { node, signal: ctx.signal });

@@ -144,7 +144,7 @@ export const logsTool = defineTool({
       ctx,
       args,
       (s, node, signal) =>
-        s.client.stream("machine.MachineService", "Logs", {
+        s.api.machine.Logs({
           namespace: args.namespace,
           driver: args.namespace === "k8s.io" ? "CRI" : "CONTAINERD",
           id: args.service_name,
@@ -167,9 +167,7 @@ export const logsTool = defineTool({
 });
 
 async function logIds(s: TalosSession, node: string, signal: AbortSignal): Promise<string[]> {
-  const res = await s.client.unary<{ messages: Array<{ ids: string[] }> }>(
-    "machine.MachineService",
-    "LogsContainers",
+  const res = await s.api.machine.LogsContainers(
     {},
     { node, signal },
   );
@@ -188,8 +186,7 @@ export const dmesgTool = defineTool({
     tailPerNode(
       ctx,
       args,
-      (s, node, signal) =>
-        s.client.stream("machine.MachineService", "Dmesg", { follow: false, tail: false }, { node, signal }),
+      (s, node, signal) => s.api.machine.Dmesg({ follow: false, tail: false }, { node, signal }),
       true,
     ),
 });

@@ -107,17 +107,6 @@ export const networkTool = defineTool({
   },
 });
 
-interface ConnectRecord {
-  l4proto: string;
-  localip: string;
-  localport: number;
-  remoteip: string;
-  remoteport: number;
-  state: string;
-  netns: string;
-  process: { pid: number; name: string } | null;
-}
-
 const PROTOS = ["tcp", "tcp6", "udp", "udp6", "udplite", "udplite6", "raw", "raw6"] as const;
 
 export const netstatTool = defineTool({
@@ -157,7 +146,7 @@ export const netstatTool = defineTool({
     const protos = args.protocols ?? ["tcp", "tcp6", "udp", "udp6"];
     // With every l4proto flag false Talos returns nothing, and without hostnetwork no host sockets.
     const request = {
-      filter: args.filter.toUpperCase(),
+      filter: args.filter.toUpperCase() as Uppercase<typeof args.filter>,
       feature: { pid: true },
       l4proto: Object.fromEntries(PROTOS.map((p) => [p, protos.includes(p)])),
       netns: { hostnetwork: true, allnetns: args.pods, netns: [] },
@@ -165,9 +154,7 @@ export const netstatTool = defineTool({
     let leftOut = 0;
     const addr = (ip: string, port: number) => (ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`);
     const result = await perNode(ctx, args, async (s, node) => {
-      const res = await s.client.unary<{ messages?: Array<{ connectrecord: ConnectRecord[] }> }>(
-        "machine.MachineService",
-        "Netstat",
+      const res = await s.api.machine.Netstat(
         request,
         { node, signal: ctx.signal },
       );

@@ -1,9 +1,7 @@
 /** @module Parameters and result pieces shared by many tools. */
 import { isIP } from "node:net";
 import * as v from "valibot";
-
-/** DNS name: labels of letters, digits and hyphens. */
-const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
+import { HOSTNAME_RE } from "../policy/nodes.ts";
 
 export const nodeName = v.pipe(
   v.string(),

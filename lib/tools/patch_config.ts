@@ -14,12 +14,9 @@ import type { TalosSession } from "../talos/session.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
+import type { ApplyConfigurationResponse__Output } from "../talos/proto_types/machine/ApplyConfigurationResponse.ts";
 
 const MODE = { auto: "AUTO", "no-reboot": "NO_REBOOT", reboot: "REBOOT", staged: "STAGED", try: "TRY" } as const;
-
-interface ApplyResponse {
-  messages: Array<{ mode: string; mode_details: string; warnings: string[] }>;
-}
 
 export const patchConfigTool = defineTool({
   name: "talos_patch_config",
@@ -74,7 +71,7 @@ export const patchConfigTool = defineTool({
           details: "No changes: the patch leaves the config as it is; nothing was sent.",
         };
       }
-      let res: ApplyResponse;
+      let res: ApplyConfigurationResponse__Output;
       try {
         res = await apply(s, node, docs, MODE[args.mode], args.dry_run, ctx.signal);
       } catch (err) {
@@ -107,13 +104,16 @@ async function patched(s: TalosSession, node: string, patch: string, signal: Abo
   return { kind, docs, changed: !sameConfig(before, docs) };
 }
 
-function apply(s: TalosSession, node: string, docs: unknown[], mode: string, dryRun: boolean, signal: AbortSignal) {
+function apply(
+  s: TalosSession,
+  node: string,
+  docs: unknown[],
+  mode: (typeof MODE)[keyof typeof MODE],
+  dryRun: boolean,
+  signal: AbortSignal,
+): Promise<ApplyConfigurationResponse__Output> {
   const data = Buffer.from(docs.map((d) => stringify(d)).join("---\n"));
-  return s.client.unary<ApplyResponse>("machine.MachineService", "ApplyConfiguration", {
-    data,
-    mode,
-    dry_run: dryRun,
-  }, { node, signal });
+  return s.api.machine.ApplyConfiguration({ data, mode, dry_run: dryRun }, { node, signal });
 }
 
 /**

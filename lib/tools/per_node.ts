@@ -2,8 +2,8 @@
  * @module Runs a tool's per-node work across the targeted nodes and shapes the
  * result as `{nodes: [{node, hostname?, ...value | error}]}`.
  */
-import { isIP } from "node:net";
 import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
+import { learnHostnames } from "../talos/hostnames.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
 import type { ToolContext } from "./define.ts";
 
@@ -61,31 +61,4 @@ export function shapeOutcomes<T extends Record<string, unknown>>(
     const head: NodeEntry = { node: o.node, ...(hostname && hostname !== o.node ? { hostname } : {}) };
     return o.error !== undefined ? { ...head, error: o.error, code: o.code } : { ...head, ...o.value };
   });
-}
-
-/**
- * Nodes are usually named by IP; learn each one's hostname once (a cheap
- * Hostname call in parallel with the real work) so results can show both.
- */
-export async function learnHostnames(
-  session: TalosSession,
-  nodes: string[],
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<void> {
-  const unknown = nodes.filter((n) => isIP(n) && !session.hostnames.has(n));
-  await Promise.all(unknown.map(async (node) => {
-    try {
-      const res = await session.client.unary<{ messages: Array<{ hostname: string }> }>(
-        "machine.MachineService",
-        "Hostname",
-        {},
-        { node, timeoutMs, signal },
-      );
-      const hostname = res.messages?.[0]?.hostname;
-      if (hostname) session.hostnames.set(node, hostname);
-    } catch {
-      // Best effort: the tool's own call reports why the node failed.
-    }
-  }));
 }

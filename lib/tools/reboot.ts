@@ -17,6 +17,7 @@ export const rebootTool = defineTool({
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/Reboot"],
+  optionalRpcs: ["/machine.MachineService/Read"], // wait's boot id; without it, waits for down-then-up
   input: {
     context,
     nodes,
@@ -36,7 +37,7 @@ export const rebootTool = defineTool({
     // perNode reports each node done; polls repeat the last count, which the server makes a rising fraction.
     return perNode(ctx, args, async (s, node) => {
       const before = args.wait ? await readBootId(s, node, ctx.signal) : undefined;
-      await s.client.unary("machine.MachineService", "Reboot", { mode: MODE[args.mode] }, {
+      await s.api.machine.Reboot({ mode: MODE[args.mode] }, {
         node,
         signal: ctx.signal,
       });
@@ -67,7 +68,7 @@ export const rollbackTool = defineTool({
   etcdImpact: () => "together",
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      await s.client.unary("machine.MachineService", "Rollback", {}, { node, signal: ctx.signal });
+      await s.api.machine.Rollback({}, { node, signal: ctx.signal });
       return { rolled_back: true };
     }),
 });

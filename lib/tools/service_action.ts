@@ -6,6 +6,7 @@ import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
 const METHOD = { start: "ServiceStart", stop: "ServiceStop", restart: "ServiceRestart" } as const;
+const DONE = { start: "started", stop: "stopped", restart: "restarted" } as const;
 
 /** Talos' own rule (services opt in to control): kubelet may be started or restarted, extension services anything. */
 function talosAllows(service: string, action: keyof typeof METHOD): boolean {
@@ -46,7 +47,7 @@ export const serviceActionTool = defineTool({
       ? " kubelet can be started or restarted, not stopped."
       : "";
     throw new ToolError(
-      `Talos does not let "${service_name}" be ${action}ed through its API: only kubelet (start, restart) ` +
+      `Talos does not let "${service_name}" be ${DONE[action]} through its API: only kubelet (start, restart) ` +
         `and extension services (ext-<name>) can be.${instead} Nothing was sent.`,
       "INVALID_ARGUMENT",
     );
@@ -54,9 +55,7 @@ export const serviceActionTool = defineTool({
   action: ({ service_name, action }) => `${action} the service "${service_name}".`,
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      const res = await s.client.unary<{ messages: Array<{ resp: string }> }>(
-        "machine.MachineService",
-        METHOD[args.action],
+      const res = await s.api.machine[METHOD[args.action]](
         { id: args.service_name },
         { node, signal: ctx.signal },
       );

@@ -4,16 +4,6 @@ import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
-interface ServiceListResponse {
-  messages: Array<{
-    services: Array<{
-      id: string;
-      state: string;
-      health: { unknown: boolean; healthy: boolean; last_message: string } | null;
-    }>;
-  }>;
-}
-
 const service = v.object({
   id: v.string(),
   state: v.string(),
@@ -31,7 +21,7 @@ export const servicesTool = defineTool({
   output: perNodeOutput({ services: v.array(service) }),
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      const res = await s.client.unary<ServiceListResponse>("machine.MachineService", "ServiceList", {}, {
+      const res = await s.api.machine.ServiceList({}, {
         node,
         signal: ctx.signal,
       });

@@ -9,7 +9,7 @@ import { getResource, listResources } from "../talos/cosi.ts";
 import { loadAvg, memory, mounts, systemStat } from "../talos/node_stats.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { describeEvent, type EventMsg, readEvents } from "./events.ts";
+import { describeEvent, eventData, type EventMsg, readEvents } from "../talos/events.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
@@ -45,23 +45,13 @@ const parts = {
   ),
 };
 
-interface ServiceListResponse {
-  messages: Array<{
-    services: Array<
-      { id: string; state: string; health: { unknown: boolean; healthy: boolean; last_message: string } | null }
-    >;
-  }>;
-}
-
 type Summary = Record<string, unknown> & { warnings: string[]; unavailable: Record<string, string> };
 
 async function summarize(s: TalosSession, node: string, signal: AbortSignal, timeoutMs: number): Promise<Summary> {
   const c = { session: s, node, signal };
   const get = (ns: string, type: string, id: string) => getResource(s, node, ns, type, id, signal);
   const jobs = {
-    version: s.client.unary<{ messages: Array<{ version: { tag: string } | null }> }>(
-      "machine.MachineService",
-      "Version",
+    version: s.api.machine.Version(
       {},
       { node, signal },
     ),
@@ -74,7 +64,7 @@ async function summarize(s: TalosSession, node: string, signal: AbortSignal, tim
     memory: memory(c),
     load: loadAvg(c),
     mounts: mounts(c),
-    services: s.client.unary<ServiceListResponse>("machine.MachineService", "ServiceList", {}, { node, signal }),
+    services: s.api.machine.ServiceList({}, { node, signal }),
 
     events: readEvents(s, node, {
       tail_seconds: EVENT_WINDOW_S,
@@ -171,10 +161,10 @@ async function summarize(s: TalosSession, node: string, signal: AbortSignal, tim
  * Skips what the summary already shows: services listed as unhealthy now, and
  * the machine status when its current resource was read.
  */
-export function eventWarnings(events: EventMsg[], unhealthyNow: Set<string>, machineKnown: boolean): string[] {
+function eventWarnings(events: EventMsg[], unhealthyNow: Set<string>, machineKnown: boolean): string[] {
   const latest = new Map<string, { bad: EventMsg; ok: boolean }>();
   for (const e of events) {
-    const d = e.data ?? {};
+    const d = eventData(e);
     const type = String(d["@type"] ?? "").replace(/^.*\/machine\./, "");
     let subject: string | undefined;
     let bad = false;

@@ -4,7 +4,7 @@
  */
 import * as v from "valibot";
 import { messageOf, ToolError } from "../errors.ts";
-import { quorumVerdict } from "../guards/quorum.ts";
+import { quorumVerdict } from "../talos/quorum.ts";
 import { pause, readBootId, waitForReboot } from "../talos/boot.ts";
 import { etcdView, memberFor } from "../talos/etcd_health.ts";
 import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
@@ -13,7 +13,8 @@ import { type TalosSession, targetNodes } from "../talos/session.ts";
 import { upgradeNode } from "../talos/upgrade.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
-import { learnHostnames, shapeOutcomes } from "./per_node.ts";
+import { learnHostnames } from "../talos/hostnames.ts";
+import { shapeOutcomes } from "./per_node.ts";
 
 const input = {
   context,
@@ -42,7 +43,13 @@ export const upgradeTool = defineTool({
     "preserve defaults to true (unlike talosctl). Needs confirm: true and os:admin.",
   annotations: MUTATING,
   confirm: true,
-  rpcs: ["/machine.LifecycleService/Upgrade", "/machine.MachineService/Upgrade"],
+  rpcs: [
+    "/machine.LifecycleService/Upgrade",
+    "/machine.MachineService/Upgrade",
+    "/machine.ImageService/Pull",
+    "/machine.MachineService/Reboot",
+  ],
+  optionalRpcs: ["/machine.MachineService/Read"],
   input,
   output: perNodeOutput({
     from: v.string(),

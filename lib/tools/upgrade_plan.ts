@@ -115,15 +115,11 @@ export const upgradePlanTool = defineTool({
       const node = cps[0].node;
       try {
         const [members, status] = await Promise.all([
-          session.client.unary<{ messages: Array<{ members: Array<{ id: string; hostname: string }> }> }>(
-            "machine.MachineService",
-            "EtcdMemberList",
+          session.api.machine.EtcdMemberList(
             {},
             { node, signal: ctx.signal },
           ),
-          session.client.unary<{ messages: Array<{ member_status: { leader: string } }> }>(
-            "machine.MachineService",
-            "EtcdStatus",
+          session.api.machine.EtcdStatus(
             {},
             { node, signal: ctx.signal },
           ),

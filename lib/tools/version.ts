@@ -4,13 +4,6 @@ import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
 
-interface VersionResponse {
-  messages: Array<{
-    version: { tag: string; sha: string; built: string; go_version: string; os: string; arch: string } | null;
-    platform: { name: string; mode: string } | null;
-  }>;
-}
-
 export const versionTool = defineTool({
   name: "talos_version",
   title: "Node: Talos version",
@@ -30,7 +23,7 @@ export const versionTool = defineTool({
   }),
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
-      const res = await s.client.unary<VersionResponse>("machine.MachineService", "Version", {}, {
+      const res = await s.api.machine.Version({}, {
         node,
         signal: ctx.signal,
       });

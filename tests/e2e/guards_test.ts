@@ -87,6 +87,7 @@ describe("the confirm contract", () => {
       h.call("talos_service_action", { nodes: ["10.5.0.5"], service_name: "kubelet", action: "stop", confirm: true })
     );
     expect(text(stop.value)).toContain("not stopped");
+    expect(text(stop.value)).toContain(`Talos does not let "kubelet" be stopped through its API`);
     expect(stop.methods).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { auditLine, outcomeOf, redactArgs } from "../../lib/guards/audit.ts";
 import { confirmRefusal } from "../../lib/guards/confirm.ts";
-import { quorumVerdict } from "../../lib/guards/quorum.ts";
+import { quorumVerdict } from "../../lib/talos/quorum.ts";
 import { upgradePathRefusal } from "../../lib/guards/upgrade_path.ts";
 import type { EtcdView } from "../../lib/talos/etcd_health.ts";
 import { ALL_TOOLS } from "../../lib/tools/mod.ts";

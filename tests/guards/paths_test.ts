@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { ConfigError, loadConfig } from "../../lib/config.ts";
-import { checkPath, isUnder, normalisePath, parseAllowedPaths, PathError } from "../../lib/guards/paths.ts";
+import { checkPath, isUnder, normalisePath, parseAllowedPaths, PathError } from "../../lib/policy/paths.ts";
 
 const ALLOWED = ["/etc", "/proc"];
 

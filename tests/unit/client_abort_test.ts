@@ -38,7 +38,7 @@ test("a finished unary call removes its abort listener from a long-lived signal"
   const { signal, listeners } = countingSignal(new AbortController());
   const node = sim.cluster.nodes[0].ip;
   for (let i = 0; i < 5; i++) {
-    await session.client.unary("machine.MachineService", "Version", {}, { node, signal });
+    await session.api.machine.Version({}, { node, signal });
   }
   expect(listeners()).toBe(0);
 });
@@ -51,7 +51,7 @@ test("a unary call with an already aborted signal is cancelled, not run to its d
   try {
     const ac = new AbortController();
     ac.abort();
-    const err = await session.client.unary("machine.MachineService", "Version", {}, {
+    const err = await session.api.machine.Version({}, {
       node: node.ip,
       signal: ac.signal,
     })
@@ -68,7 +68,7 @@ test("a stream with an already aborted signal yields nothing and ends", async ()
   ac.abort();
   const got: unknown[] = [];
   for await (
-    const m of session.client.stream("machine.MachineService", "Dmesg", { follow: false, tail: false }, {
+    const m of session.api.machine.Dmesg({ follow: false, tail: false }, {
       node: sim.cluster.nodes[0].ip,
       signal: ac.signal,
     })

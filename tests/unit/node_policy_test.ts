@@ -1,7 +1,7 @@
 /** @module TALOS_MCP_ALLOWED_NODES matching, table-driven, and its validation at start-up. */
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../../lib/config.ts";
-import { assertNodeAllowed, nodePolicy } from "../../lib/guards/nodes.ts";
+import { assertNodeAllowed, nodePolicy } from "../../lib/policy/nodes.ts";
 
 describe("nodePolicy", () => {
   const p = nodePolicy(["10.5.0.0/30", "192.168.1.7", "fd00::/64", "cp-1.example.com"]);

@@ -6,7 +6,7 @@
  */
 import { createTwoFilesPatch } from "diff";
 import { parseAllDocuments, stringify } from "yaml";
-import { parseTalosVersion } from "../../talos/versions.ts";
+import { simVersion } from "../versions.ts";
 import { Code, type HandlerTable, one, SimError } from "./types.ts";
 
 const M = "/machine.MachineService/";
@@ -53,7 +53,7 @@ export const applyConfigHandlers: HandlerTable = {
         );
       }
       const before = parse(node.machineConfig);
-      const minor = parseTalosVersion(node.version)?.minor ?? 13;
+      const minor = simVersion(node.version)?.minor ?? 13;
       const mode: string = req.mode ?? "REBOOT";
       if (mode === "REBOOT" && minor >= 14) {
         throw new SimError(

@@ -1,7 +1,7 @@
 /** @module Simulated COSI State service: Get and List, with Talos' access rules
  * (canonical type and an existing namespace required, sensitive types admin-only). */
 import { stringify } from "yaml";
-import { SENSITIVE_ROLES } from "../../talos/rbac.ts";
+import { SIM_SENSITIVE_ROLES } from "../rbac.ts";
 import { DEFINITIONS } from "../definitions.ts";
 import type { SimResource } from "../model.ts";
 import { resourceProtoSpec } from "../resource_specs.ts";
@@ -38,7 +38,7 @@ export function check(call: SimCall, namespace: string, type: string) {
   if (!namespace || !namespaces.has(namespace)) {
     throw new SimError(Code.PERMISSION_DENIED, `namespace "${namespace}" is not supported`);
   }
-  if (def.sensitivity === "sensitive" && !call.roles.some((r) => SENSITIVE_ROLES.includes(r))) {
+  if (def.sensitivity === "sensitive" && !call.roles.some((r) => SIM_SENSITIVE_ROLES.includes(r))) {
     throw new SimError(Code.PERMISSION_DENIED, "not authorized");
   }
 }

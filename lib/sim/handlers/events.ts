@@ -4,7 +4,7 @@
  * until the client cancels — the real stream never ends by itself.
  */
 import { randomBytes } from "node:crypto";
-import { xidEncode } from "../../talos/xid.ts";
+import { xidEncode } from "../xid.ts";
 import type { SimNode } from "../model.ts";
 import { Code, type HandlerTable, SimError } from "./types.ts";
 

@@ -4,7 +4,7 @@
  * check does ("waiting for X: ..." then "OK" or the error), ends OK or with
  * the failing check's error once wait_timeout has passed.
  */
-import { ROLE } from "../../talos/rbac.ts";
+import { SIM_ROLE } from "../rbac.ts";
 import type { SimCluster, SimNode } from "../model.ts";
 import { etcdHealthy } from "./etcd.ts";
 import { Code, type HandlerTable, SimError, sleep } from "./types.ts";
@@ -73,7 +73,7 @@ export const healthHandlers: HandlerTable = {
         )
         : cluster.nodes;
       await send({ message: `discovered nodes: [${nodes.map((n) => JSON.stringify(n.ip)).join(" ")}]` });
-      const admin = roles.includes(ROLE.admin);
+      const admin = roles.includes(SIM_ROLE.admin);
       for (const [name, check] of CHECKS) {
         await send({ message: `waiting for ${name}: ...` });
         await sleep(CHECK_MS, signal); // a real check takes a moment; progress arrives spread out

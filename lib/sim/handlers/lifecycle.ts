@@ -5,7 +5,7 @@
  * (ImageService.Pull, LifecycleService.Upgrade).
  */
 import { randomUUID } from "node:crypto";
-import { parseTalosVersion } from "../../talos/versions.ts";
+import { simVersion } from "../versions.ts";
 import type { SimCluster, SimNode } from "../model.ts";
 import { imagesOf } from "./images.ts";
 import { Code, type HandlerTable, one, type SimCall, SimError } from "./types.ts";
@@ -27,7 +27,7 @@ function serviceOp(op: Op) {
   };
 }
 
-const minor = (node: SimNode) => parseTalosVersion(node.version)?.minor ?? 13;
+const minor = (node: SimNode) => simVersion(node.version)?.minor ?? 13;
 
 function requireLifecycleApi(node: SimNode, what: string) {
   if (minor(node) < 13) throw new SimError(Code.UNIMPLEMENTED, `unknown service ${what}`);
@@ -41,7 +41,7 @@ function reboot(cluster: SimCluster, node: SimNode) {
 /** The version an installer image carries, or the node's own when the tag says nothing. */
 function versionOf(image: string, node: SimNode): string {
   const ref = image.split("@")[0];
-  const v = parseTalosVersion(ref);
+  const v = simVersion(ref);
   return v ? `v${v.major}.${v.minor}.${v.patch}` : node.version;
 }
 

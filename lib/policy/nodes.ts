@@ -13,7 +13,8 @@ export interface NodePolicy {
   allows(node: string): boolean;
 }
 
-const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
+/** DNS name: labels of letters, digits and hyphens. Shared with the tools' `nodes` parameter. */
+export const HOSTNAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
 
 /** Parses the entries; throws an Error naming the bad one. An empty list allows every node. */
 export function nodePolicy(entries: readonly string[]): NodePolicy {

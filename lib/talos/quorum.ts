@@ -5,7 +5,7 @@
  * the loss a one- or two-member etcd cannot avoid (any member down is an
  * outage there). Pure; the facts come from lib/talos/etcd_health.ts.
  */
-import { type EtcdMember, type EtcdView, memberFor } from "../talos/etcd_health.ts";
+import { type EtcdMember, type EtcdView, memberFor } from "./etcd_health.ts";
 
 const name = (m: EtcdMember) => (m.host && m.host !== m.hostname ? `${m.hostname} (${m.host})` : m.hostname);
 
