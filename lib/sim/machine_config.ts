@@ -5,6 +5,7 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { stringify } from "yaml";
 import type { Role, SimNode, SimResource } from "./model.ts";
+import { issue } from "./x509.ts";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
@@ -72,7 +73,12 @@ export interface ClusterSecrets {
 
 export function clusterSecrets(name: string): ClusterSecrets {
   const token = () => `${randomBytes(3).toString("hex")}.${randomBytes(8).toString("hex")}`;
-  const crt = b64("-----BEGIN CERTIFICATE-----\nMIIBPzCB8qADAgECAhEA\n-----END CERTIFICATE-----\n");
+  // Real self-signed CAs with their keys, so the configs pass the checks Talos (and talos_validate) makes.
+  const ca = (commonName: string) => {
+    const c = issue({ commonName, organizations: [commonName], isCa: true });
+    return { crt: b64(c.certPem), key: b64(c.keyPem) };
+  };
+  const [os, k8s, etcd] = [ca("talos"), ca("kubernetes"), ca("etcd")];
   return {
     name,
     id: randomBytes(32).toString("base64"),
@@ -80,13 +86,13 @@ export function clusterSecrets(name: string): ClusterSecrets {
     machineToken: token(),
     bootstrapToken: token(),
     secretbox: randomBytes(32).toString("base64"),
-    osCaCrt: crt,
-    osCaKey: b64(fakeKeyPem()),
-    k8sCaCrt: crt,
-    k8sCaKey: b64(fakeKeyPem()),
+    osCaCrt: os.crt,
+    osCaKey: os.key,
+    k8sCaCrt: k8s.crt,
+    k8sCaKey: k8s.key,
     saKey: b64(fakeKeyPem()),
-    etcdCaCrt: crt,
-    etcdCaKey: b64(fakeKeyPem()),
+    etcdCaCrt: etcd.crt,
+    etcdCaKey: etcd.key,
   };
 }
 
