@@ -1,16 +1,19 @@
 /**
- * @module Local files written by tools (kubeconfig, etcd snapshot): mode 0600,
+ * @module Local files of tools. Written (kubeconfig, etcd snapshot): mode 0600,
  * created atomically (a temp file in the same directory, then linked or
- * renamed into place), never overwriting unless asked. The caller gets the
- * path, size and sha256 — never the content.
+ * renamed into place), never overwriting unless asked; the caller gets the
+ * path, size and sha256 — never the content. Read (a config to validate):
+ * absolute, a regular file, bounded.
  */
 import { createHash } from "node:crypto";
 import {
   closeSync,
   existsSync,
+  fstatSync,
   fsyncSync,
   linkSync,
   openSync,
+  readSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -90,5 +93,42 @@ export async function writeLocalFile(
     if (!closed) closeSync(fd);
     if (existsSync(tmp)) unlinkSync(tmp);
     throw err;
+  }
+}
+
+/**
+ * Reads a local text file an argument names (a machine config to validate): absolute, a regular file
+ * (symlinks followed), at most `maxBytes`. The size is checked on the open file, so a file swapped
+ * or grown after the check cannot make the read unbounded.
+ */
+export function readLocalFile(path: string, maxBytes: number): string {
+  if (!isAbsolute(path)) throw new ToolError(`path must be absolute, got "${path}".`, "INVALID_ARGUMENT");
+  let fd: number;
+  try {
+    // Checked before opening too: opening a FIFO would block until something writes to it.
+    if (!statSync(path).isFile()) {
+      throw new ToolError(`${path} is not a regular file; name a file.`, "INVALID_ARGUMENT");
+    }
+    fd = openSync(path, "r");
+  } catch (err) {
+    if (err instanceof ToolError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ToolError(`${path} does not exist; check the path.`, "NOT_FOUND");
+    if (code === "EACCES") throw new ToolError(`${path} is not readable by talos-mcp (permission denied).`);
+    throw new ToolError(`cannot open ${path}: ${code ?? (err as Error).message}.`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ToolError(`${path} is not a regular file; name a file.`, "INVALID_ARGUMENT");
+    if (st.size > maxBytes) {
+      throw new ToolError(`${path} is ${st.size} bytes, over the ${maxBytes}-byte limit.`, "TOO_LARGE");
+    }
+    const buf = Buffer.alloc(maxBytes + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
+    if (n > maxBytes) throw new ToolError(`${path} grew over the ${maxBytes}-byte limit while read.`, "TOO_LARGE");
+    return buf.subarray(0, n).toString("utf8");
+  } finally {
+    closeSync(fd);
   }
 }

@@ -14,6 +14,7 @@ import { createServer } from "../lib/server.ts";
 import { ALL_TOOLS } from "../lib/tools/mod.ts";
 
 const DESCRIPTION_BUDGET = 400;
+const NO_CLUSTER = new Set(["talos_contexts", "talos_validate"]);
 
 async function listTools(env: Record<string, string>): Promise<Tool[]> {
   const { server } = createServer({ config: loadConfig(env), tools: ALL_TOOLS, env });
@@ -72,8 +73,13 @@ describe("tools/list", () => {
         for (const k of ["anyOf", "oneOf", "allOf"]) expect(schema).not.toHaveProperty(k);
       }
       expect((t.inputSchema as Record<string, unknown>).additionalProperties).toBe(false);
-      // talos_contexts is the one tool about the talosconfig itself: it lists every context.
-      if (t.name !== "talos_contexts") expect(Object.keys(t.inputSchema.properties ?? {})).toContain("context");
+      // Tools that reach no cluster take no context: talos_contexts lists every context of the talosconfig,
+      // talos_validate checks a config offline. They call no RPC and say so in openWorldHint.
+      if (NO_CLUSTER.has(t.name)) {
+        expect(ALL_TOOLS.find((x) => x.name === t.name)!.rpcs).toEqual([]);
+        expect(a.openWorldHint).toBe(false);
+        expect(Object.keys(t.inputSchema.properties ?? {})).not.toContain("context");
+      } else expect(Object.keys(t.inputSchema.properties ?? {})).toContain("context");
     }
   });
 

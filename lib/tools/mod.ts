@@ -19,6 +19,7 @@ import { servicesTool } from "./services.ts";
 import { nodeSummaryTool } from "./summary.ts";
 import { upgradeTool } from "./upgrade.ts";
 import { upgradePlanTool } from "./upgrade_plan.ts";
+import { validateTool } from "./validate.ts";
 import { versionTool } from "./version.ts";
 
 export const ALL_TOOLS: readonly ToolSpec[] = [
@@ -52,6 +53,7 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   etcdSnapshotTool,
   // Planning without acting.
   upgradePlanTool,
+  validateTool,
   // Mutating: hidden in read-only mode, guarded in lib/guards/pipeline.ts.
   serviceActionTool,
   rebootTool,
