@@ -85,7 +85,6 @@ export function validateMachineConfig(text: string, opts: ValidateOptions): Vali
       }
       return;
     }
-    if (yamlDoc.contents === null) return; // an empty document (e.g. after a trailing ---)
     let value: unknown;
     try {
       value = yamlDoc.toJS({ maxAliasCount: 100 });
@@ -93,6 +92,7 @@ export function validateMachineConfig(text: string, opts: ValidateOptions): Vali
       errors.push(issueAt(index, "", yamlDoc, [], `YAML: ${(err as Error).message.split("\n")[0]}`));
       return;
     }
+    if (value === null || value === undefined) return; // an empty document (e.g. after a trailing ---)
     const kind = kindOf(value);
     if ("problem" in kind) {
       errors.push(issueAt(index, kind.kind ?? "", yamlDoc, kind.path, kind.problem));
