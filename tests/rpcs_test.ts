@@ -26,6 +26,7 @@ const OUT = mkdtempSync(join(tmpdir(), "talos-mcp-rpcs-"));
  */
 const CASES: Record<string, Record<string, unknown>> = {
   talos_contexts: {},
+  talos_validate: { config: "version: v1alpha1\nmachine:\n  type: worker\n", mode: "cloud" },
   talos_version: {},
   talos_services: {},
   talos_containers: {},

@@ -12,7 +12,7 @@ import { ALL_TOOLS } from "../../lib/tools/mod.ts";
 import { type Harness, inMemoryHarness, text } from "../harness.ts";
 
 /** Tools that target no node: the convention does not apply to them. */
-const NO_NODES = new Set(["talos_contexts"]);
+const NO_NODES = new Set(["talos_contexts", "talos_validate"]);
 
 const N = ["10.5.0.2", "10.5.0.5"];
 const OUT = mkdtempSync(join(tmpdir(), "talos-mcp-all-failed-"));

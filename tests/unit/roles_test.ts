@@ -38,8 +38,8 @@ describe("role-aware tools", () => {
     expect(all.filter((n) => !usable(roles).includes(n))).toEqual(hidden);
   });
 
-  test("an etcd-backup-only certificate gets the snapshot and the talosconfig listing", () => {
-    expect(usable(["os:etcd:backup"])).toEqual(["talos_contexts", "talos_etcd_snapshot"]);
+  test("an etcd-backup-only certificate gets the snapshot and the tools that call no RPC", () => {
+    expect(usable(["os:etcd:backup"])).toEqual(["talos_contexts", "talos_etcd_snapshot", "talos_validate"]);
   });
 
   test("roles of the tools whose RPCs need more than os:reader, as docs/tools.md lists them", () => {
@@ -49,6 +49,7 @@ describe("role-aware tools", () => {
     expect(of("talos_kubeconfig")).toEqual(["os:admin"]);
     expect(of("talos_etcd_snapshot")).toEqual(["os:admin", "os:operator", "os:etcd:backup"]);
     expect(of("talos_contexts")).toEqual([]);
+    expect(of("talos_validate")).toEqual([]);
     expect(of("talos_service_action")).toEqual(["os:admin", "os:operator"]);
     expect(of("talos_reboot")).toEqual(["os:admin", "os:operator"]);
     expect(of("talos_upgrade")).toEqual(["os:admin"]);
