@@ -61,8 +61,9 @@ describe("tools/list", () => {
       const a = t.annotations!;
       expect(t.name).toMatch(/^talos_[a-z_]+$/);
       expect(typeof a.readOnlyHint).toBe("boolean");
-      // A read-only tool says only that (the other hints mean nothing then); any other tool spells out all four.
-      if (a.readOnlyHint) expect(Object.keys(a)).toEqual(["readOnlyHint"]);
+      // A read-only tool that talks to the cluster says only that (the other hints mean nothing then, and
+      // openWorldHint defaults to true); any other tool spells out all four.
+      if (a.readOnlyHint && a.openWorldHint !== false) expect(Object.keys(a)).toEqual(["readOnlyHint"]);
       else for (const k of ["destructiveHint", "idempotentHint", "openWorldHint"]) expect(typeof a[k]).toBe("boolean");
       expect(t.title).toBeTruthy();
       expect(t.description!.length).toBeLessThanOrEqual(DESCRIPTION_BUDGET);
