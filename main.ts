@@ -92,7 +92,12 @@ function parseServerFlags(argv: string[]): { httpAddr?: string; env: Record<stri
     const arg = argv[i];
     const eq = arg.indexOf("=");
     const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
-    if (flag !== "--http" && !(flag in FLAG_ENV)) return `unknown argument "${arg}"`;
+    if (flag !== "--http" && !(flag in FLAG_ENV)) {
+      if (httpAddr !== undefined && !arg.startsWith("-")) {
+        return `unexpected argument "${arg}" after --http ${httpAddr}, e.g. --http 127.0.0.1:8080`;
+      }
+      return `unknown argument "${arg}"`;
+    }
     const value = eq > 0 && flag !== arg ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined || value.startsWith("--")) {
       return flag === "--http" ? "--http needs an address, e.g. --http 127.0.0.1:8080" : `${flag} needs a value`;

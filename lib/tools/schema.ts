@@ -36,17 +36,20 @@ function json(schema: v.GenericSchema): Record<string, unknown> {
 }
 
 /**
- * The output schema without what adds bytes and no meaning for the reader: `required` lists (every field may be
- * absent when its node failed anyway), string-keyed `propertyNames` (JSON keys are strings) and
+ * The output schema without what adds bytes and little meaning for the reader: nested `required` lists (a
+ * node's fields are absent when it failed anyway; the top level keeps its list), string-keyed `propertyNames` (JSON keys are strings) and
  * `anyOf` of plain types (written as a type list).
  */
-function compactOutput(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(compactOutput);
+function compactOutput(node: unknown, top = true): unknown {
+  if (Array.isArray(node)) return node.map((n) => compactOutput(n, false));
   if (!node || typeof node !== "object") return node;
   const out: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(node)) {
-    if (k === "required" || (k === "propertyNames" && (val as { type?: string }).type === "string")) continue;
-    out[k] = compactOutput(val);
+    if ((k === "required" && !top) || (k === "propertyNames" && (val as { type?: string }).type === "string")) continue;
+    // Under `properties` the keys are field names, not keywords: keep them all.
+    out[k] = k === "properties"
+      ? Object.fromEntries(Object.entries(val as object).map(([f, sch]) => [f, compactOutput(sch, false)]))
+      : compactOutput(val, false);
   }
   const anyOf = out.anyOf as Record<string, unknown>[] | undefined;
   if (anyOf?.every((s) => Object.keys(s).length === 1 && typeof s.type === "string")) {
