@@ -8,6 +8,7 @@
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { log, setLevel } from "./lib/log.ts";
 import { serveStdio } from "./lib/stdio.ts";
+import { selectTools } from "./lib/tools/toolsets.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 
 const USAGE = `talos-mcp ${VERSION}: MCP server for Talos Linux clusters
@@ -18,13 +19,16 @@ Usage:
                             or set TALOS_MCP_HTTP_ADDR); a token is required off loopback
   talos-mcp sim [options]   run a simulated Talos cluster on 127.0.0.1 and print its talosconfig path
                             (--control-planes N, --workers N, --port P, --dir DIR; see --help there)
+  talos-mcp --toolsets LIST  offer these toolsets (default: core,diagnostics; "all" for every tool): core,
+                            diagnostics, files, etcd, lifecycle, credentials; also --tools LIST (exact tools,
+                            added) and --disabled-tools LIST (removed). Combine with --http as needed.
   talos-mcp --version       print version and commit
   talos-mcp --help          this text
 
 Talos credentials come from the talosconfig, found as talosctl finds it: TALOSCONFIG,
 $TALOS_HOME/config or ~/.talos/config, /var/run/secrets/talos.dev/config.
 Settings (environment): TALOS_CONTEXT, TALOS_ENDPOINTS, TALOS_MCP_READ_ONLY, TALOS_MCP_MAX_OUTPUT,
-TALOS_MCP_TIMEOUT_MS, TALOS_MCP_CONCURRENCY, TALOS_MCP_ALLOWED_CONTEXTS, TALOS_MCP_SHOW_SECRETS,
+TALOS_MCP_TOOLSETS, TALOS_MCP_TOOLS, TALOS_MCP_DISABLED_TOOLS, TALOS_MCP_TIMEOUT_MS, TALOS_MCP_CONCURRENCY, TALOS_MCP_ALLOWED_CONTEXTS, TALOS_MCP_SHOW_SECRETS,
 TALOS_MCP_LOG_LEVEL; HTTP: TALOS_MCP_AUTH_TOKEN(_FILE), TALOS_MCP_ALLOWED_HOSTS, TALOS_MCP_ALLOWED_ORIGINS,
 TALOS_MCP_HTTP_MAX_BODY, TALOS_MCP_HTTP_MAX_INFLIGHT, TALOS_MCP_HTTP_CALL_DEADLINE_MS, TALOS_MCP_HTTP_DRAIN_MS.
 docs/configuration.md lists them all.
@@ -44,22 +48,16 @@ async function main(argv: string[]): Promise<number> {
     const { runSimCli } = await import("./lib/sim/cli.ts");
     return runSimCli(rest);
   }
-  let httpAddr: string | undefined;
-  if (cmd === "--http" || cmd?.startsWith("--http=")) {
-    httpAddr = cmd === "--http" ? rest[0] : cmd.slice("--http=".length);
-    const extra = rest.slice(cmd === "--http" ? 1 : 0);
-    if (!httpAddr || extra.length) {
-      const why = httpAddr ? `unexpected argument "${extra[0]}" after --http ${httpAddr}` : "--http needs an address";
-      process.stderr.write(`talos-mcp: ${why}, e.g. --http 127.0.0.1:8080\n`);
-      return 2;
-    }
-  } else if (cmd !== undefined) {
-    process.stderr.write(`talos-mcp: unknown argument "${cmd}"\n\n${USAGE}`);
+  const parsed = parseServerFlags(argv);
+  if (typeof parsed === "string") {
+    process.stderr.write(`talos-mcp: ${parsed}\n${parsed.startsWith("unknown argument") ? `\n${USAGE}` : ""}`);
     return 2;
   }
+  const { httpAddr, env } = parsed;
   let config;
   try {
-    config = loadConfig();
+    config = loadConfig({ ...process.env, ...env });
+    selectTools(config); // unknown toolset or tool names stop the server here, with the valid names
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`talos-mcp: ${err.message}\n`);
@@ -77,6 +75,37 @@ async function main(argv: string[]): Promise<number> {
   }
   await serveStdio(config);
   return -1; // keep running until stdin closes
+}
+
+/** Flags that set a variable: the flag wins over the environment. */
+const FLAG_ENV: Record<string, string> = {
+  "--toolsets": "TALOS_MCP_TOOLSETS",
+  "--tools": "TALOS_MCP_TOOLS",
+  "--disabled-tools": "TALOS_MCP_DISABLED_TOOLS",
+};
+
+/** `--http ADDR` and the FLAG_ENV flags, as `--flag value` or `--flag=value`; a string is the error. */
+function parseServerFlags(argv: string[]): { httpAddr?: string; env: Record<string, string> } | string {
+  const env: Record<string, string> = {};
+  let httpAddr: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.indexOf("=");
+    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (flag !== "--http" && !(flag in FLAG_ENV)) {
+      if (httpAddr !== undefined && !arg.startsWith("-")) {
+        return `unexpected argument "${arg}" after --http ${httpAddr}, e.g. --http 127.0.0.1:8080`;
+      }
+      return `unknown argument "${arg}"`;
+    }
+    const value = eq > 0 && flag !== arg ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined || value.startsWith("--")) {
+      return flag === "--http" ? "--http needs an address, e.g. --http 127.0.0.1:8080" : `${flag} needs a value`;
+    }
+    if (flag === "--http") httpAddr = value;
+    else env[FLAG_ENV[flag]] = value;
+  }
+  return { httpAddr, env };
 }
 
 const code = await main(process.argv.slice(2));

@@ -34,6 +34,12 @@ export interface Config {
   waitTimeoutMs: number;
   /** Least severe level written to stderr. */
   logLevel: Level;
+  /** TALOS_MCP_TOOLSETS as given (names checked in lib/tools/toolsets.ts, which knows the tools). */
+  toolsets: string[];
+  /** TALOS_MCP_TOOLS: tools offered on top of the toolsets. */
+  tools: string[];
+  /** TALOS_MCP_DISABLED_TOOLS: tools never offered. */
+  disabledTools: string[];
 }
 
 export class ConfigError extends Error {}
@@ -121,5 +127,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     pollIntervalMs: int(env, "TALOS_MCP_POLL_INTERVAL_MS", 5_000, 10, 60_000),
     waitTimeoutMs: int(env, "TALOS_MCP_WAIT_TIMEOUT_MS", 15 * 60_000, 1_000, 3_600_000),
     logLevel: level(env, "TALOS_MCP_LOG_LEVEL", "info"),
+    toolsets: list(env, "TALOS_MCP_TOOLSETS"),
+    tools: list(env, "TALOS_MCP_TOOLS"),
+    disabledTools: list(env, "TALOS_MCP_DISABLED_TOOLS"),
   });
 }

@@ -30,14 +30,21 @@ import { registerResources } from "./resources.ts";
 import { maskText, maskValue } from "./secrets.ts";
 import { Sessions } from "./talos/session.ts";
 import type { ToolContext, ToolSpec } from "./tools/define.ts";
+import { TOOLSET_OF } from "./tools/toolsets.ts";
 import { toolSchemas } from "./tools/schema.ts";
 import { VERSION } from "./version.ts";
 import { warmUp } from "./warmup.ts";
 
-const INSTRUCTIONS =
-  `Tools for Talos Linux clusters over the Talos API. Every tool takes an optional context (cluster) and nodes (default: the context's nodes); results list each node with its data or its error.
-Start broad: talos_node_summary answers "what is wrong" for every node in one call; talos_contexts lists the clusters. talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it. COSI resources are also MCP resources (talos://<context>/nodes/<node>/<type>/<id>) you can subscribe to.
-Tools that change nodes need explicit nodes and confirm: true: tell the user what will happen on which nodes and set confirm only when they agree. Run talos_patch_config as a dry run first and show the diff.`;
+/**
+ * Read once per session by the model. What every tool shares (the context and nodes parameters, the per-node
+ * result entry, the truncated and outage notes, confirm) is said here once instead of in each tool's schema
+ * (lib/tools/schema.ts), which keeps tools/list small.
+ */
+export const INSTRUCTIONS = `Tools for Talos Linux clusters over the Talos API.
+Parameters every tool shares: context, the talosconfig context (cluster) to use (default: the current one; talos_contexts lists them); nodes, the IPs or hostnames to target (default: the context's nodes).
+Per-node results are {nodes: [{node, hostname?, error?, code?, ...data}]}: each node with its data or its error, so one failing node never hides the others. more: true on an entry means its list stopped at a limit. A result may carry truncated (what was cut and how to ask for the rest) and outage (etcd and the Kubernetes API went down because the cluster is too small to avoid it).
+Start broad: talos_node_summary answers "what is wrong" for every node in one call. talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it. COSI resources are also MCP resources (talos://<context>/nodes/<node>/<type>/<id>) you can subscribe to.
+Tools that change nodes need explicit nodes and confirm: true (anything else refuses without touching a node): tell the user what will happen on which nodes and set confirm only when they agree. Run talos_patch_config as a dry run first and show the diff.`;
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -107,6 +114,13 @@ export function createServer(
         return errorResult(
           `${name} is not available: this server runs read-only (TALOS_MCP_READ_ONLY=true), so no tool that ` +
             `changes a cluster is offered.`,
+        );
+      }
+      const set = TOOLSET_OF[name];
+      if (set) {
+        return errorResult(
+          `${name} is not enabled on this server: it is in the ${set} toolset. The user can start the server ` +
+            `with TALOS_MCP_TOOLSETS=default,${set} (or --toolsets default,${set}) to offer it.`,
         );
       }
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${name}; call tools/list for the available tools.`);
@@ -219,6 +233,15 @@ function describeOnce(tool: ToolSpec): Tool {
     description: tool.description,
     inputSchema: inputJson as Tool["inputSchema"],
     outputSchema: outputJson as Tool["outputSchema"],
-    annotations: { title: tool.title, ...tool.annotations },
+    annotations: annotationsOf(tool),
   };
+}
+
+/**
+ * MCP says destructiveHint and idempotentHint mean something only when readOnlyHint is false, and openWorldHint
+ * defaults to true: a read-only tool says just that. Tools that change anything spell out all four hints.
+ */
+function annotationsOf(tool: ToolSpec): Tool["annotations"] {
+  const a = tool.annotations;
+  return a.readOnlyHint && a.openWorldHint ? { readOnlyHint: true } : { ...a };
 }

@@ -3,13 +3,13 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { Config } from "./config.ts";
 import { log } from "./log.ts";
 import { createServer } from "./server.ts";
-import { ALL_TOOLS } from "./tools/mod.ts";
+import { selectTools } from "./tools/toolsets.ts";
 
 export async function serveStdio(config: Readonly<Config>): Promise<void> {
   if (config.showSecrets) {
     log("warning", "TALOS_MCP_SHOW_SECRETS=true: secrets in machine configs, files and logs reach the agent unmasked");
   }
-  const { server, sessions } = createServer({ config, tools: ALL_TOOLS });
+  const { server, sessions } = createServer({ config, tools: selectTools(config) });
   const transport = new StdioServerTransport();
   const stop = async () => {
     sessions.close();

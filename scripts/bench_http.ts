@@ -6,6 +6,7 @@
  * floor. Prints figures; asserts nothing (the figures are recorded in docs/benchmarks.md).
  */
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { startSim } from "../lib/sim/mod.ts";
 import { httpClient, spawnHttp } from "../tests/harness_http.ts";
 
@@ -75,4 +76,9 @@ console.log(
   `| ${latencies.length} | ${f(latencies.length / elapsed)} | ${f(quantile(latencies, 0.5))} | ` +
     `${f(quantile(latencies, 0.95))} | ${f(quantile(latencies, 0.99))} | ${f(rssIdle)} | ${f(rssPeak)} | ${f(hwm)} | ` +
     `${f((100 * serverCpu) / elapsed)}% of one core |`,
+);
+const rate = latencies.length / elapsed;
+console.log(
+  `\ngoal: RSS peak ≤ 120 MiB at ≥ 1,000 calls/s: ${rssPeak <= 120 && rate >= 1000 ? "met" : "not met"} ` +
+    `(peak ${f(rssPeak)} MiB at ${f(rate)} calls/s; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")})`,
 );

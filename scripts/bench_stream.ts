@@ -33,6 +33,7 @@ const transport = new StdioClientTransport({
     PATH: process.env.PATH ?? "",
     HOME: sim.dir,
     TALOSCONFIG: sim.talosconfig,
+    TALOS_MCP_TOOLSETS: "all",
     TALOS_MCP_TIMEOUT_MS: "600000", // let the grep scan the whole 200 MiB log
     ...(process.env.BUN_OPTIONS ? { BUN_OPTIONS: process.env.BUN_OPTIONS } : {}),
   },

@@ -84,7 +84,7 @@ try {
     await go.connect(
       new StdioClientTransport({
         command: goBin,
-        env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig },
+        env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig, TALOS_MCP_TOOLSETS: "all" },
         stderr: "ignore",
       }),
     );

@@ -31,7 +31,13 @@ sim.cluster.nodes[2].recentEvents = [
 async function connect(env: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string }> {
   const transport = new StdioClientTransport({
     command: BIN,
-    env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig, ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: sim.dir,
+      TALOSCONFIG: sim.talosconfig,
+      TALOS_MCP_TOOLSETS: "all",
+      ...env,
+    },
     stderr: "pipe",
   });
   let err = "";

@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { toolRoles } from "../lib/guards/roles.ts";
 import { ALL_TOOLS } from "../lib/tools/mod.ts";
+import { TOOLSET_OF } from "../lib/tools/toolsets.ts";
 
 const ROOT = join(import.meta.dir, "..");
 export const TOOLS_DOC = join(ROOT, "docs/tools.md");
@@ -43,6 +44,15 @@ const snapshot = (name: string): SnapshotTool[] =>
 
 const code = (s: unknown) => "`" + String(s) + "`";
 
+/** Shared parameters: tools/list gives only their type (the server instructions say what they mean). */
+const SHARED: Record<string, (required: boolean) => string> = {
+  nodes: (required) =>
+    required
+      ? "Nodes to act on (IPs or hostnames); required, no default."
+      : "Nodes to target (IPs or hostnames); default: the context's nodes.",
+  confirm: () => "Must be the boolean true to act; anything else refuses the call without touching a node.",
+};
+
 /** One argument as a list item: name, type and bounds, default, description. */
 function argument(name: string, s: Schema, required: boolean): string {
   const facts: string[] = [];
@@ -53,7 +63,7 @@ function argument(name: string, s: Schema, required: boolean): string {
   if (s.maxItems !== undefined) facts.push(`at most ${s.maxItems}`);
   if (required) facts.push("required");
   if (s.default !== undefined) facts.push(`default ${code(JSON.stringify(s.default))}`);
-  return `- ${code(name)} (${facts.join(", ")}): ${s.description ?? ""}`.trimEnd();
+  return `- ${code(name)} (${facts.join(", ")}): ${s.description ?? SHARED[name]?.(required) ?? ""}`.trimEnd();
 }
 
 /** The result's top-level fields, and the fields of each per-node entry. */
@@ -92,7 +102,8 @@ export function renderToolsDoc(): string {
     "an optional `context` (a talosconfig context). Per-node tools take `nodes` (default: the context's nodes) and",
     "answer with one entry per node, holding its data or its `error` and `code`. Mutating tools take `confirm` and",
     "need explicit `nodes`; the [safety model](safety.md) says what the server checks before it calls Talos. Roles are",
-    "those whose certificate may call every RPC the tool needs ([least privilege](safety.md#least-privilege)).",
+    "those whose certificate may call every RPC the tool needs ([least privilege](safety.md#least-privilege)). The",
+    "server offers the `core` and `diagnostics` toolsets unless told otherwise ([toolsets](configuration.md#toolsets)).",
     "",
     ...tools.map((t) => `- [${code(t.name)}](#${anchor(t.name)}): ${t.title}`),
     "",
@@ -108,7 +119,7 @@ export function renderToolsDoc(): string {
     out.push(
       `## ${code(t.name)}`,
       "",
-      `**${t.title}**: ${kind}; ${mode}; ${roles(t.name)}.`,
+      `**${t.title}**: ${kind}; ${mode}; toolset ${code(TOOLSET_OF[t.name] ?? "none")}; ${roles(t.name)}.`,
       "",
       t.description,
       "",

@@ -63,7 +63,14 @@ export async function spawnHarness(
   const transport = new StdioClientTransport({
     command,
     args: opts.args ?? [],
-    env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig, ...opts.env },
+    // Every tool: the tests drive all of them (toolset selection has its own tests).
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: sim.dir,
+      TALOSCONFIG: sim.talosconfig,
+      TALOS_MCP_TOOLSETS: "all",
+      ...opts.env,
+    },
     stderr: "pipe",
   });
   let stderr = "";

@@ -40,6 +40,7 @@ export async function spawnHttp(
       PATH: process.env.PATH ?? "",
       HOME: sim.dir,
       TALOSCONFIG: sim.talosconfig,
+      TALOS_MCP_TOOLSETS: "all", // every tool: the tests drive all of them
       ...(opts.viaEnv ? { TALOS_MCP_HTTP_ADDR: addr } : {}),
       ...opts.env,
     },

@@ -7,25 +7,15 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import { loadConfig } from "../lib/config.ts";
-import { createServer } from "../lib/server.ts";
 import { ALL_TOOLS } from "../lib/tools/mod.ts";
+import { listTools, modelReadBytes, readBytes } from "./tools_size.ts";
 
 const DESCRIPTION_BUDGET = 400;
 const NO_CLUSTER = new Set(["talos_contexts", "talos_validate"]);
 
-async function listTools(env: Record<string, string>): Promise<Tool[]> {
-  const { server } = createServer({ config: loadConfig(env), tools: ALL_TOOLS, env });
-  const [a, b] = InMemoryTransport.createLinkedPair();
-  await server.connect(a);
-  const client = new Client({ name: "snapshot", version: "1" });
-  await client.connect(b);
-  const { tools } = await client.listTools();
-  await client.close();
-  return tools;
-}
+/** What the model reads of one tool (name, description, input schema), bytes: on average, and at most. */
+const TOOL_AVERAGE_BUDGET = 1024;
+const TOOL_BUDGET = 1536;
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
@@ -62,10 +52,12 @@ describe("tools/list", () => {
       const a = t.annotations!;
       expect(t.name).toMatch(/^talos_[a-z_]+$/);
       expect(typeof a.readOnlyHint).toBe("boolean");
-      expect(typeof a.destructiveHint).toBe("boolean");
-      expect(typeof a.idempotentHint).toBe("boolean");
-      expect(typeof a.openWorldHint).toBe("boolean");
-      expect(a.readOnlyHint && a.destructiveHint).toBe(false);
+      // A read-only tool that talks to the cluster says only that (the other hints mean nothing then, and
+      // openWorldHint defaults to true); any other tool spells out all four.
+      if (a.readOnlyHint && a.openWorldHint !== false) expect(Object.keys(a)).toEqual(["readOnlyHint"]);
+      else {for (const k of ["destructiveHint", "idempotentHint", "openWorldHint"]) {
+          expect(typeof a[k as keyof typeof a]).toBe("boolean");
+        }}
       expect(t.title).toBeTruthy();
       expect(t.description!.length).toBeLessThanOrEqual(DESCRIPTION_BUDGET);
       for (const schema of [t.inputSchema, t.outputSchema!]) {
@@ -114,6 +106,13 @@ describe("tools/list", () => {
     }
     // And the other way round: a tool with confirm is never read-only.
     for (const spec of ALL_TOOLS.filter((s) => s.confirm)) expect(spec.annotations.readOnlyHint).toBe(false);
+  });
+
+  test(`what the model reads: ≤ ${TOOL_AVERAGE_BUDGET} bytes per tool on average, none over ${TOOL_BUDGET}`, async () => {
+    const tools = await listTools({});
+    expect(modelReadBytes(tools) / tools.length).toBeLessThanOrEqual(TOOL_AVERAGE_BUDGET);
+    const over = tools.filter((t) => readBytes(t) > TOOL_BUDGET).map((t) => `${t.name}: ${readBytes(t)}`);
+    expect(over).toEqual([]);
   });
 
   test("read-only mode lists only read-only tools", async () => {

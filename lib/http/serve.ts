@@ -12,7 +12,7 @@ import { type Level, log, setMcpSink } from "../log.ts";
 import { createServer } from "../server.ts";
 import { Sessions } from "../talos/session.ts";
 import type { ToolSpec } from "../tools/define.ts";
-import { ALL_TOOLS } from "../tools/mod.ts";
+import { selectTools } from "../tools/toolsets.ts";
 import { warmUp } from "../warmup.ts";
 import { bearerMatches, refuseHostOrOrigin } from "./access.ts";
 import type { HttpOptions } from "./options.ts";
@@ -40,7 +40,7 @@ export function serveHttp(
   config: Readonly<Config>,
   opts: HttpOptions,
   env: Env = process.env,
-  tools: readonly ToolSpec[] = ALL_TOOLS,
+  tools: readonly ToolSpec[] = selectTools(config),
 ): HttpServer {
   const sessions = new Sessions(config, env);
   const ready = readinessCheck(sessions);

@@ -1,4 +1,7 @@
-/** @module Parameters and result pieces shared by many tools. */
+/**
+ * @module Parameters and result pieces shared by many tools. What `context`, `nodes` and `confirm` mean is said
+ * once, in the server instructions (lib/server.ts), not in every tool's schema (lib/tools/schema.ts).
+ */
 import { isIP } from "node:net";
 import * as v from "valibot";
 import { HOSTNAME_RE } from "../policy/nodes.ts";
@@ -20,7 +23,6 @@ export const context = v.optional(
     v.string(),
     v.minLength(1),
     v.maxLength(128),
-    v.description("talosconfig context (cluster) to use; default: the current context. talos_contexts lists them."),
   ),
 );
 
@@ -28,34 +30,25 @@ export const nodes = v.optional(
   v.pipe(
     v.array(nodeName),
     v.maxLength(64, "at most 64 nodes per call"),
-    v.description("Nodes to target (IPs or hostnames); default: the context's nodes."),
   ),
 );
-
-/** Common to every per-node result entry. */
-const nodeEntry = {
-  node: v.string(),
-  hostname: v.optional(v.string()),
-  error: v.optional(v.string()),
-  code: v.optional(v.string()),
-};
 
 /**
  * The one shape of "this node's list stopped at its limit": `more: true`, present only then. The
  * tool-level `truncated.tool_limit` says which limit (and, where known, how much was left out) and
  * `truncated.ask` how to get the rest. A count is not used: a stream cut at its limit cannot know it.
  */
-export const more = v.pipe(
-  v.literal(true),
-  v.description("Present when this node's list stopped at its limit; truncated says which limit and how to ask."),
-);
+export const more = v.literal(true); // described once, in the server instructions
 
-/** `{ nodes: [{node, hostname?, error?, ...entries}] }`: the result of per-node tools. */
+/**
+ * `{ nodes: [{node, hostname?, error?, code?, ...entries}] }`: the result of per-node tools. Only the
+ * tool's own entries are listed; the four every entry has are described once, in the server instructions.
+ */
 export function perNodeOutput(entries: v.ObjectEntries): v.ObjectEntries {
   const optional = Object.fromEntries(
     Object.entries(entries).map(([k, s]) => [k, v.optional(s as v.GenericSchema)]),
   );
-  return { nodes: v.array(v.object({ ...nodeEntry, ...optional })) };
+  return { nodes: v.array(v.object(optional)) };
 }
 
 /** `nodes` of mutating tools: required and non-empty, never "the context's nodes" by default. */
@@ -63,13 +56,9 @@ export const explicitNodes = v.pipe(
   v.array(nodeName),
   v.minLength(1, "name at least one node"),
   v.maxLength(64, "at most 64 nodes per call"),
-  v.description("Nodes to act on (IPs or hostnames); required, no default."),
 );
 
 /** Added by the server to every tool with `confirm: true` (lib/guards/pipeline.ts checks it before anything else). */
 export const confirm = v.optional(
-  v.pipe(
-    v.boolean(),
-    v.description("Must be the boolean true to act; anything else refuses the call without touching a node."),
-  ),
+  v.boolean(),
 );

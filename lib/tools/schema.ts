@@ -1,8 +1,16 @@
-/** @module Valibot schemas of a tool, and their JSON Schema form for tools/list (built once per tool). */
+/**
+ * @module Valibot schemas of a tool, and their JSON Schema form for tools/list (built once per tool).
+ *
+ * tools/list is read by the model on every session, so the JSON form says each thing once: the shared
+ * parameters (context, nodes, confirm), the per-node entry (`node`, `hostname`, `error`, `code`) and the
+ * `truncated`/`outage` notes are described in the server instructions (lib/server.ts), and here appear only as
+ * their type (or not at all, for result fields every tool shares). Validation is unaffected: calls are checked
+ * against the full valibot schema (`input`), messages included.
+ */
 import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import type { ToolSpec } from "./define.ts";
-import { confirm, explicitNodes } from "./params.ts";
+import { confirm, context, explicitNodes, nodes } from "./params.ts";
 
 export interface ToolSchemas {
   input: v.GenericSchema;
@@ -12,25 +20,52 @@ export interface ToolSchemas {
 
 const cache = new WeakMap<ToolSpec, ToolSchemas>();
 
-const truncated = v.optional(
-  v.pipe(
-    v.record(v.string(), v.unknown()),
-    v.description("Present when the result was cut; says what was dropped and how to ask for more."),
-  ),
-);
-
-const outage = v.optional(
-  v.pipe(
-    v.string(),
-    v.description(
-      "Present when the call took etcd and the Kubernetes API down because the cluster is too small to avoid it.",
-    ),
-  ),
-);
+/** The shared parameters' JSON form: their meaning is in the server instructions, said once. */
+const SHARED = new Map<unknown, Record<string, unknown>>([
+  [context, { type: "string" }],
+  [nodes, { type: "array", items: { type: "string" } }],
+  [explicitNodes, { type: "array", items: { type: "string" }, minItems: 1 }],
+  [confirm, { type: "boolean" }],
+]);
 
 function json(schema: v.GenericSchema): Record<string, unknown> {
   const out = toJsonSchema(schema, { errorMode: "ignore", typeMode: "input" }) as Record<string, unknown>;
   delete out.$schema;
+  if (Array.isArray(out.required) && out.required.length === 0) delete out.required;
+  return out;
+}
+
+/**
+ * The output schema without what adds bytes and little meaning for the reader: nested `required` lists (a
+ * node's fields are absent when it failed anyway; the top level keeps its list), string-keyed `propertyNames` (JSON keys are strings) and
+ * `anyOf` of plain types (written as a type list).
+ */
+function compactOutput(node: unknown, top = true): unknown {
+  if (Array.isArray(node)) return node.map((n) => compactOutput(n, false));
+  if (!node || typeof node !== "object") return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(node)) {
+    if ((k === "required" && !top) || (k === "propertyNames" && (val as { type?: string }).type === "string")) continue;
+    // Under `properties` the keys are field names, not keywords: keep them all.
+    out[k] = k === "properties"
+      ? Object.fromEntries(Object.entries(val as object).map(([f, sch]) => [f, compactOutput(sch, false)]))
+      : compactOutput(val, false);
+  }
+  const anyOf = out.anyOf as Record<string, unknown>[] | undefined;
+  if (anyOf?.every((s) => Object.keys(s).length === 1 && typeof s.type === "string")) {
+    delete out.anyOf;
+    out.type = anyOf.map((s) => s.type);
+  }
+  return out;
+}
+
+function inputJson(entries: v.ObjectEntries, input: v.GenericSchema): Record<string, unknown> {
+  const out = json(input);
+  const props = out.properties as Record<string, unknown>;
+  for (const [key, schema] of Object.entries(entries)) {
+    const shared = SHARED.get(schema);
+    if (shared) props[key] = shared;
+  }
   return out;
 }
 
@@ -43,10 +78,10 @@ export function toolSchemas(tool: ToolSpec): ToolSchemas {
     const input = v.strictObject(entries);
     s = {
       input,
-      inputJson: json(input),
-      outputJson: json(
-        v.object({ ...tool.output, ...(tool.etcdImpact ? { outage } : {}), truncated } as v.ObjectEntries),
-      ),
+      inputJson: inputJson(entries, input),
+      // Not strict: the shared fields (`truncated`, `outage`, each node's `node`/`hostname`/`error`) are left
+      // out here and allowed as additional properties.
+      outputJson: compactOutput(json(v.object(tool.output))) as Record<string, unknown>,
     };
     cache.set(tool, s);
   }
