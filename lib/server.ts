@@ -220,5 +220,8 @@ function describeOnce(tool: ToolSpec): Tool {
     inputSchema: inputJson as Tool["inputSchema"],
     outputSchema: outputJson as Tool["outputSchema"],
     annotations: { title: tool.title, ...tool.annotations },
+    // MCP Apps: the view that renders the result. The flat "ui/resourceUri" key is the older form of the same
+    // link, still read by hosts built before the extension settled on `ui.resourceUri`.
+    ...(tool.view ? { _meta: { ui: { resourceUri: tool.view }, "ui/resourceUri": tool.view } } : {}),
   };
 }
