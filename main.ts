@@ -2,7 +2,8 @@
  * @module talos-mcp: MCP server for Talos Linux clusters.
  *
  * main.ts parses flags and picks a mode: the MCP server over stdio (default),
- * over streamable HTTP (`--http ADDR`), or the simulated cluster (`sim`). Heavy modules load lazily, so the server
+ * over streamable HTTP (`--http ADDR`), the cluster view in a local browser (`dashboard`), or the simulated
+ * cluster (`sim`). Heavy modules load lazily, so the server
  * answers `initialize` before grpc-js or the protos are touched.
  */
 import { ConfigError, loadConfig } from "./lib/config.ts";
@@ -17,6 +18,9 @@ Usage:
   talos-mcp                 serve MCP over stdio (what MCP clients run)
   talos-mcp --http ADDR     serve MCP over streamable HTTP at http://ADDR/mcp (e.g. 127.0.0.1:8080;
                             or set TALOS_MCP_HTTP_ADDR); a token is required off loopback
+  talos-mcp dashboard [--context X]
+                            serve the cluster view (the MCP Apps view) in your browser: loopback, an
+                            ephemeral port, a random token in the printed URL; read-only tools only
   talos-mcp sim [options]   run a simulated Talos cluster on 127.0.0.1 and print its talosconfig path
                             (--control-planes N, --workers N, --port P, --dir DIR; see --help there)
   talos-mcp --toolsets LIST  offer these toolsets (default: core,diagnostics; "all" for every tool): core,
@@ -48,7 +52,9 @@ async function main(argv: string[]): Promise<number> {
     const { runSimCli } = await import("./lib/sim/cli.ts");
     return runSimCli(rest);
   }
-  const parsed = parseServerFlags(argv);
+  const dashboard = cmd === "dashboard";
+  // The dashboard parses its own flags (--context) once the config is loaded.
+  const parsed = dashboard ? { httpAddr: undefined, env: {} } : parseServerFlags(argv);
   if (typeof parsed === "string") {
     process.stderr.write(`talos-mcp: ${parsed}\n${parsed.startsWith("unknown argument") ? `\n${USAGE}` : ""}`);
     return 2;
@@ -68,6 +74,10 @@ async function main(argv: string[]): Promise<number> {
   setLevel(config.logLevel);
   // Last resort: a promise someone forgot to handle must not take down a server other calls depend on.
   process.on("unhandledRejection", (err) => log("error", `unhandled rejection: ${(err as Error)?.stack ?? err}`));
+  if (dashboard) {
+    const { runDashboard } = await import("./lib/apps/dashboard.ts");
+    return await runDashboard(config, rest) ?? -1;
+  }
   if (httpAddr !== undefined || process.env.TALOS_MCP_HTTP_ADDR) {
     // Loaded only here: the stdio path never pays for the HTTP code.
     const { runHttp } = await import("./lib/http/mod.ts");

@@ -1,8 +1,8 @@
 /**
- * @module MCP resources: COSI resources as `talos://<context>/nodes/<node>/<type>/<id>`
- * (a resource template), read as masked JSON specs, and subscriptions backed
- * by COSI Watch (which never ends by itself): subscribe starts a watch, each change after the
- * initial state sends notifications/resources/updated, unsubscribe cancels it.
+ * @module MCP resources: the cluster view (`ui://talos-mcp/cluster`, an MCP Apps HTML view), and COSI
+ * resources as `talos://<context>/nodes/<node>/<type>/<id>` (a resource template), read as masked JSON
+ * specs, and subscriptions backed by COSI Watch (which never ends by itself): subscribe starts a watch,
+ * each change after the initial state sends notifications/resources/updated, unsubscribe cancels it.
  */
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import {
@@ -14,6 +14,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
+import { APP_MIME, CLUSTER_VIEW_HTML, CLUSTER_VIEW_URI } from "./apps/view.ts";
 import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
 import { fitToCap } from "./format.ts";
@@ -52,7 +53,16 @@ function talosUri(u: TalosUri): string {
   return `talos://${e(u.context)}/nodes/${e(u.node)}/${e(u.type)}/${e(u.id)}`;
 }
 
-/** ToolErrors (actionable) become MCP errors with the same text. */
+/** The view as resources/list shows it; hosts also find it through the tools' `_meta.ui.resourceUri`. */
+const CLUSTER_VIEW = {
+  uri: CLUSTER_VIEW_URI,
+  name: "cluster-view",
+  title: "Talos cluster view",
+  description: "MCP Apps view of talos_node_summary and talos_upgrade_plan results: node cards, etcd, " +
+    "what is wrong, upgrade steps. Self-contained HTML; calls read-only tools only.",
+  mimeType: APP_MIME,
+};
+
 /** A failure as a JSON-RPC error; its text passes the secret masker like tool errors do (lib/server.ts). */
 function asMcp(err: unknown, showSecrets: boolean): McpError {
   if (err instanceof McpError) return err;
@@ -87,23 +97,39 @@ export function registerResources(
     }],
   }));
 
-  // A few entry points for clients that only show listed resources: each default node's machine status.
+  // The view, and a few entry points for clients that only show listed resources: each default node's
+  // machine status.
   server.setRequestHandler(ListResourcesRequestSchema, () => {
     try {
       const ctx = sessions.context();
       return {
-        resources: targetNodes(ctx).map((node) => ({
-          uri: talosUri({ context: ctx.name, node, type: "machinestatus", id: "machine" }),
-          name: `${node} machine status`,
-          mimeType: "application/json",
-        })),
+        resources: [
+          CLUSTER_VIEW,
+          ...targetNodes(ctx).map((node) => ({
+            uri: talosUri({ context: ctx.name, node, type: "machinestatus", id: "machine" }),
+            name: `${node} machine status`,
+            mimeType: "application/json",
+          })),
+        ],
       };
     } catch {
-      return { resources: [] };
+      return { resources: [CLUSTER_VIEW] };
     }
   });
 
   server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+    if (req.params.uri === CLUSTER_VIEW_URI) {
+      // No CSP domains declared: the view needs no network, so hosts apply their most restrictive policy.
+      // It draws its own cards, so it asks for no host border.
+      return {
+        contents: [{
+          uri: CLUSTER_VIEW_URI,
+          mimeType: APP_MIME,
+          text: CLUSTER_VIEW_HTML,
+          _meta: { ui: { prefersBorder: false } },
+        }],
+      };
+    }
     const u = parseTalosUri(req.params.uri);
     try {
       const { session, def } = await locate(sessions, u, extra.signal);

@@ -234,6 +234,9 @@ function describeOnce(tool: ToolSpec): Tool {
     inputSchema: inputJson as Tool["inputSchema"],
     outputSchema: outputJson as Tool["outputSchema"],
     annotations: annotationsOf(tool),
+    // MCP Apps: the view that renders the result. The flat "ui/resourceUri" key is the older form of the same
+    // link, still read by hosts built before the extension settled on `ui.resourceUri`.
+    ...(tool.view ? { _meta: { ui: { resourceUri: tool.view }, "ui/resourceUri": tool.view } } : {}),
   };
 }
 

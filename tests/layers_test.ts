@@ -17,6 +17,7 @@ const ROOT = resolve(import.meta.dir, "..");
  */
 const LAYERS: ReadonlyArray<[name: string, pattern: RegExp]> = [
   ["base", /^lib\/(errors|log|secrets|duration|deadline|version|local_file|format|fit|grep|progress|ambient\.d)\.ts$/],
+  ["app view", /^lib\/apps\/view\.ts$/],
   ["policy", /^lib\/policy\//],
   ["config", /^lib\/config\.ts$/],
   ["talos", /^lib\/talos\//],
@@ -25,7 +26,7 @@ const LAYERS: ReadonlyArray<[name: string, pattern: RegExp]> = [
   ["tool list", /^lib\/tools\/(mod|toolsets)\.ts$/],
   ["pipeline", /^lib\/guards\//],
   ["server", /^lib\/(server|resources|prompts|completion|warmup)\.ts$/],
-  ["transports", /^lib\/(stdio\.ts|http\/)/],
+  ["transports", /^lib\/(stdio\.ts|http\/|apps\/dashboard\.ts$)/],
   ["sim", /^lib\/sim\//],
 ];
 
@@ -58,11 +59,11 @@ function layerOf(file: string): number {
   return i;
 }
 
-/** Every lib/ import as [importer, imported], both relative to the repo root; proto files excluded. */
+/** Every lib/ import as [importer, imported], both relative to the repo root; embedded proto and HTML files excluded. */
 function edges(): Array<[string, string]> {
   return libFiles().flatMap((file) =>
     importsOf(readFileSync(join(ROOT, file), "utf8"))
-      .filter((spec) => !spec.endsWith(".proto"))
+      .filter((spec) => !/\.(proto|html)$/.test(spec)) // embedded text, not code
       .map((spec): [string, string] => [file, relative(ROOT, resolve(ROOT, dirname(file), spec))])
   );
 }

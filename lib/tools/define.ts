@@ -81,6 +81,11 @@ export interface ToolSpec<E extends Entries = Entries> {
   optionalRpcs?: readonly string[];
   /** Arguments that are remote file paths: normalised and checked against TALOS_MCP_ALLOWED_PATHS before `run`. */
   paths?: readonly string[];
+  /**
+   * The `ui://` resource of an MCP Apps view that renders this tool's result; tools/list links it in
+   * `_meta.ui.resourceUri`. Hosts without MCP Apps ignore it and read the same JSON as always.
+   */
+  view?: string;
   run(args: Args<E>, ctx: ToolContext): Promise<Record<string, unknown>>;
 }
 

@@ -8,6 +8,7 @@ import { maskText } from "../secrets.ts";
 import { getResource, listResources } from "../talos/cosi.ts";
 import { loadAvg, memory, mounts, systemStat } from "../talos/node_stats.ts";
 import type { TalosSession } from "../talos/session.ts";
+import { CLUSTER_VIEW_URI } from "../apps/view.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { describeEvent, eventData, type EventMsg, readEvents } from "../talos/events.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
@@ -203,6 +204,7 @@ export const nodeSummaryTool = defineTool({
     "load, disk use, unhealthy services and warnings (incl. recent failure events). Call this first when asked what is wrong with a " +
     "cluster; ~12 API calls per node in parallel, one small result.",
   annotations: READ_ONLY,
+  view: CLUSTER_VIEW_URI,
   input: { context, nodes },
   output: perNodeOutput(parts),
   run: (args, ctx) => perNode(ctx, args, (s, node) => summarize(s, node, ctx.signal, ctx.config.callTimeoutMs)),

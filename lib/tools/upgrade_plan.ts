@@ -8,6 +8,7 @@ import { ToolError } from "../errors.ts";
 import { getResource } from "../talos/cosi.ts";
 import { versionTag } from "../talos/node_versions.ts";
 import { checkUpgradePath, minorSteps, parseTalosVersion, usesLifecycleUpgrade } from "../talos/versions.ts";
+import { CLUSTER_VIEW_URI } from "../apps/view.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes } from "./params.ts";
 import { perNode } from "./per_node.ts";
@@ -46,6 +47,7 @@ export const upgradePlanTool = defineTool({
     "planes one at a time (etcd leader last) with health and quorum gates, workers in batches. Use before " +
     "talos_upgrade; sends only reads.",
   annotations: READ_ONLY,
+  view: CLUSTER_VIEW_URI,
   input: {
     context,
     nodes,

@@ -44,6 +44,7 @@ describe("resources", () => {
     expect(resourceTemplates.map((t) => t.uriTemplate)).toEqual(["talos://{context}/nodes/{node}/{type}/{id}"]);
     const { resources } = await h.client.listResources();
     expect(resources.map((r) => r.uri)).toEqual([
+      "ui://talos-mcp/cluster",
       "talos://sim/nodes/10.5.0.2/machinestatus/machine",
       "talos://sim/nodes/10.5.0.3/machinestatus/machine",
     ]);
