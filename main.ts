@@ -18,6 +18,8 @@ Usage:
                             or set TALOS_MCP_HTTP_ADDR); a token is required off loopback
   talos-mcp sim [options]   run a simulated Talos cluster on 127.0.0.1 and print its talosconfig path
                             (--control-planes N, --workers N, --port P, --dir DIR; see --help there)
+  talos-mcp config CLIENT   print (or --write) this binary's entry for an MCP client: claude-code,
+                            claude-desktop, cursor, vscode, codex, gemini (see --help there)
   talos-mcp --version       print version and commit
   talos-mcp --help          this text
 
@@ -39,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "--help" || cmd === "-h" || cmd === "help") {
     process.stdout.write(USAGE);
     return 0;
+  }
+  if (cmd === "config") {
+    const { runConfigCli } = await import("./lib/client_config.ts");
+    return runConfigCli(rest);
   }
   if (cmd === "sim") {
     const { runSimCli } = await import("./lib/sim/cli.ts");
