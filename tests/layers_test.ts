@@ -25,7 +25,7 @@ const LAYERS: ReadonlyArray<[name: string, pattern: RegExp]> = [
   ["tool list", /^lib\/tools\/mod\.ts$/],
   ["pipeline", /^lib\/guards\//],
   ["server", /^lib\/(server|resources|prompts|completion|warmup)\.ts$/],
-  ["transports", /^lib\/(stdio\.ts|http\/)/],
+  ["transports", /^lib\/(stdio\.ts|client_config\.ts|http\/)/], // what main.ts runs
   ["sim", /^lib\/sim\//],
 ];
 
