@@ -23,6 +23,8 @@ Usage:
                             ephemeral port, a random token in the printed URL; read-only tools only
   talos-mcp sim [options]   run a simulated Talos cluster on 127.0.0.1 and print its talosconfig path
                             (--control-planes N, --workers N, --port P, --dir DIR; see --help there)
+  talos-mcp config CLIENT   print (or --write) this binary's entry for an MCP client: claude-code,
+                            claude-desktop, cursor, vscode, codex, gemini (see --help there)
   talos-mcp --toolsets LIST  offer these toolsets (default: core,diagnostics; "all" for every tool): core,
                             diagnostics, files, etcd, lifecycle, credentials; also --tools LIST (exact tools,
                             added) and --disabled-tools LIST (removed). Combine with --http as needed.
@@ -47,6 +49,10 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === "--help" || cmd === "-h" || cmd === "help") {
     process.stdout.write(USAGE);
     return 0;
+  }
+  if (cmd === "config") {
+    const { runConfigCli } = await import("./lib/client_config.ts");
+    return runConfigCli(rest);
   }
   if (cmd === "sim") {
     const { runSimCli } = await import("./lib/sim/cli.ts");

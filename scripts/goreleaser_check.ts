@@ -168,6 +168,12 @@ export function checkGoreleaser(text: string, schema = schemaPath()): string[] {
     if (!post.some((c: string) => c.includes("adhoc_sign.sh"))) {
       problems.push(`${at}: no post-build hook re-signs macOS binaries`);
     }
+    // The bundle must wrap the signed binary: its hook comes after the signing one.
+    const mcpb = post.findIndex((c: string) => c.includes("scripts/mcpb.ts"));
+    if (mcpb < 0) problems.push(`${at}: no post-build hook packs the MCPB bundle`);
+    else if (mcpb < post.findIndex((c: string) => c.includes("adhoc_sign.sh"))) {
+      problems.push(`${at}: the MCPB hook runs before the re-signing hook`);
+    }
   }
 
   const archives: any[] = config?.archives ?? [];
@@ -192,6 +198,14 @@ export function checkGoreleaser(text: string, schema = schemaPath()): string[] {
   }
   if (config?.checksum?.name_template !== "checksums.txt" || (config?.checksum?.algorithm ?? "sha256") !== "sha256") {
     problems.push("checksum: the launcher and attestations expect a sha256 checksums.txt");
+  }
+  // MCPB bundles are released and listed in checksums.txt (attested, and server.json takes their sha256 from it).
+  const globs = (files: any[] | undefined) => (files ?? []).map((f) => f.glob ?? "");
+  if (!globs(config?.release?.extra_files).some((g) => g.endsWith(".mcpb"))) {
+    problems.push("release: extra_files does not upload the MCPB bundles");
+  }
+  if (!globs(config?.checksum?.extra_files).some((g) => g.endsWith(".mcpb"))) {
+    problems.push("checksum: extra_files does not list the MCPB bundles");
   }
   const casks: any[] = config?.homebrew_casks ?? [];
   if (!casks.length) problems.push("homebrew_casks: none");

@@ -2,7 +2,9 @@
  * @module A snapshot-like local release from the build:all binaries, laid out
  * as .goreleaser.yaml would (GoReleaser itself cannot run here): archives
  * (tar.gz, zip for Windows) with README.md, bare binaries, checksums.txt and
- * the Homebrew cask, in dist/snapshot/.
+ * the Homebrew cask, in dist/snapshot/; and the MCPB bundles GoReleaser's
+ * post-build hook packs (scripts/mcpb.ts), listed in checksums.txt as its
+ * checksum.extra_files puts them.
  *
  *   bun scripts/build_all.ts && bun scripts/snapshot.ts [--version 0.1.0-snapshot]
  *
@@ -25,6 +27,7 @@ import { parseArgs } from "node:util";
 import { createGzip } from "node:zlib";
 import { parse } from "yaml";
 import { renderTemplate } from "./goreleaser_template.ts";
+import { bundleName, packMcpb } from "./mcpb.ts";
 import { PLATFORMS } from "./platforms.ts";
 import { renderCask } from "./render_cask.ts";
 
@@ -71,6 +74,25 @@ export async function snapshot(version: string): Promise<{ dir: string; checksum
     rmSync(stage, { recursive: true });
     names.push(archive, binary);
   }));
+  // One at a time: each pack is CPU-bound (level-9 deflate of ~110 MiB) and CI has few cores.
+  for (const p of PLATFORMS) {
+    await packMcpb(
+      p,
+      version,
+      join(
+        out,
+        renderTemplate(bare.name_template, {
+          ProjectName: config.project_name,
+          Version: version,
+          Os: p.os,
+          Arch: p.goarch,
+          Env: {},
+        }) + (p.os === "windows" ? ".exe" : ""),
+      ),
+      out,
+    );
+    names.push(bundleName(p));
+  }
   const checksums = new Map<string, string>();
   for (const n of names.sort()) checksums.set(n, await sha256File(join(out, n)));
   writeFileSync(join(out, "checksums.txt"), [...checksums].map(([n, s]) => `${s}  ${n}\n`).join(""));

@@ -2,13 +2,16 @@
  * @module The Kubernetes manifests stay consistent with the server: the paths, probes
  * and variables they use exist, and the hardening docs/http.md describes is there.
  */
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { loadConfig } from "../lib/config.ts";
 import { loadHttpOptions } from "../lib/http/options.ts";
 import { candidatePaths } from "../lib/talos/talosconfig.ts";
+import { checkDockerfile } from "../scripts/dockerfile_check.ts";
+import { PLATFORMS } from "../scripts/platforms.ts";
+import { SERVER_NAME } from "../scripts/server_json.ts";
 
 const dir = join(import.meta.dir, "../deploy/kubernetes");
 const load = (f: string) => parse(readFileSync(join(dir, f), "utf8"));
@@ -78,4 +81,37 @@ test("the Service and NetworkPolicy select the pods and open only 8080 in", () =
   expect(labels).toMatchObject(np.spec.podSelector.matchLabels);
   expect(np.spec.ingress.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([8080]);
   expect(np.spec.egress.flatMap((r: any) => r.ports.map((p: any) => p.port)).sort()).toEqual([50000, 53, 53]);
+});
+
+describe("the Dockerfile (checked statically: no container engine here)", () => {
+  const root = join(import.meta.dir, "..");
+  const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
+  const dockerignore = readFileSync(join(root, ".dockerignore"), "utf8");
+
+  test("is a digest-pinned distroless base, the release binary copied read-only, non-root, labelled", () => {
+    expect(checkDockerfile(dockerfile, dockerignore, SERVER_NAME)).toEqual([]);
+    // Both image architectures are released binaries.
+    const linux = PLATFORMS.filter((p) => p.os === "linux").map((p) => p.goarch);
+    expect(linux).toEqual(["amd64", "arm64"]);
+  });
+
+  const cases: Array<[string, (d: string) => string, string]> = [
+    ["a tag instead of a digest", (d) => d.replace(/@sha256:[0-9a-f]{64}/, ""), "pinned by digest"],
+    ["a build stage", (d) => `FROM node:22 AS build\n${d}`, "2 FROM lines"],
+    ["a RUN", (d) => d.replace("USER 65532", "RUN chmod 777 /talos-mcp\nUSER 65532"), "RUN: nothing may run"],
+    ["root", (d) => d.replace("USER 65532:65532", "USER 0"), "USER 0: run as a numeric non-root user"],
+    ["no USER", (d) => d.replace("USER 65532:65532\n", ""), "USER (none)"],
+    ["a writable binary", (d) => d.replace("--chmod=0555", "--chmod=0755"), "mode 0555"],
+    ["copying the sources", (d) => d.replace("ENTRYPOINT", "COPY . /src\nENTRYPOINT"), "2 COPY lines"],
+    ["no registry label", (d) => d.replace("io.modelcontextprotocol.server.name", "x"), "the registry checks it"],
+  ];
+  for (const [name, edit, message] of cases) {
+    test(`fails on ${name}`, () => {
+      expect(checkDockerfile(edit(dockerfile), dockerignore, SERVER_NAME).join("\n")).toContain(message);
+    });
+  }
+
+  test("fails on a build context that lets more in", () => {
+    expect(checkDockerfile(dockerfile, dockerignore + "!lib/\n", SERVER_NAME).join("\n")).toContain(".dockerignore");
+  });
 });

@@ -26,7 +26,7 @@ const LAYERS: ReadonlyArray<[name: string, pattern: RegExp]> = [
   ["tool list", /^lib\/tools\/(mod|toolsets)\.ts$/],
   ["pipeline", /^lib\/guards\//],
   ["server", /^lib\/(server|resources|prompts|completion|warmup)\.ts$/],
-  ["transports", /^lib\/(stdio\.ts|http\/|apps\/dashboard\.ts$)/],
+  ["transports", /^lib\/(stdio\.ts|client_config\.ts|http\/|apps\/dashboard\.ts$)/], // what main.ts runs
   ["sim", /^lib\/sim\//],
 ];
 

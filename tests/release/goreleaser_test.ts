@@ -86,6 +86,14 @@ describe.skipIf(!haveSchema)(".goreleaser.yaml", () => {
     ["the deprecated brews", (c) => (c.brews = [{ name: "talos-mcp" }]), "brews is deprecated"],
     ["another checksum file", (c) => (c.checksum.algorithm = "sha512"), "expect a sha256 checksums.txt"],
     ["no cask", (c) => delete c.homebrew_casks, "homebrew_casks: none"],
+    ["no MCPB hook", (c) => c.builds[0].hooks.post.pop(), "no post-build hook packs the MCPB bundle"],
+    [
+      "bundling before signing",
+      (c) => c.builds[0].hooks.post.reverse(),
+      "the MCPB hook runs before the re-signing hook",
+    ],
+    ["MCPB not released", (c) => delete c.release.extra_files, "extra_files does not upload the MCPB bundles"],
+    ["MCPB not checksummed", (c) => delete c.checksum.extra_files, "extra_files does not list the MCPB bundles"],
   ];
   for (const [name, edit, message] of cases) {
     test(`fails on ${name}`, () => {

@@ -23,6 +23,7 @@ import {
 } from "../launcher/fake_release.ts";
 import { PLATFORMS } from "../../scripts/platforms.ts";
 import { caskDownloads } from "../../scripts/render_cask.ts";
+import { bundleName, MCPB_CLI, mcpbManifest } from "../../scripts/mcpb.ts";
 import { snapshot } from "../../scripts/snapshot.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -140,11 +141,12 @@ const checksumsOnDisk = () =>
   );
 
 describe("snapshot release", () => {
-  test("checksums.txt covers every archive and bare binary, and each matches the file", () => {
+  test("checksums.txt covers every archive, bare binary and MCPB bundle, and each matches the file", () => {
     const sums = checksumsOnDisk();
     const expected = PLATFORMS.flatMap((p) => [
       p.asset,
       `talos-mcp_${SNAP_VERSION}_${p.os}_${p.goarch}.${p.os === "windows" ? "zip" : "tar.gz"}`,
+      bundleName(p),
     ]).sort();
     expect([...sums.keys()].sort()).toEqual(expected);
     for (const [name, sum] of sums) {
@@ -186,6 +188,67 @@ describe("snapshot release", () => {
       } finally {
         await release?.close();
         rmSync(cache, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe("MCPB bundles", () => {
+  test("each holds its manifest and the very binary released bare, executable", () => {
+    for (const p of PLATFORMS) {
+      const bundle = join(snap.dir, bundleName(p));
+      const exe = `server/talos-mcp${p.os === "windows" ? ".exe" : ""}`;
+      const listing = execFileSync("unzip", ["-Z", bundle]).toString();
+      expect(listing).toMatch(new RegExp(`^-?.rwxr-xr-x .* ${exe.replace(".", "\\.")}$`, "m"));
+      expect(execFileSync("unzip", ["-Z1", bundle]).toString().trim().split("\n").sort()).toEqual(
+        ["manifest.json", exe].sort(),
+      );
+      const inside = execFileSync("unzip", ["-p", bundle, exe], { maxBuffer: 512 * 2 ** 20 });
+      expect(`${p.id} ${sha256(inside)}`).toBe(`${p.id} ${snap.checksums.get(p.asset)}`);
+      const manifest = JSON.parse(execFileSync("unzip", ["-p", bundle, "manifest.json"]).toString());
+      expect(manifest).toEqual(mcpbManifest(p, SNAP_VERSION));
+    }
+  });
+
+  test("mcpb info reads each bundle", () => {
+    for (const p of PLATFORMS) {
+      const r = spawnSync(process.execPath, [MCPB_CLI, "info", join(snap.dir, bundleName(p))], { encoding: "utf8" });
+      expect(`${r.status} ${r.stdout}${r.stderr}`).toContain("talos-mcp");
+      expect(r.status).toBe(0);
+    }
+  });
+
+  test.skipIf(!host)(
+    "the host's bundle, unpacked by mcpb and run as a host would (read-only), serves MCP",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "talos-mcp-unpacked-"));
+      let h: Harness | undefined;
+      try {
+        execFileSync(process.execPath, [MCPB_CLI, "unpack", join(snap.dir, bundleName(host!)), dir]);
+        const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+        const cfg = manifest.server.mcp_config;
+        // The substitution a host does, with the user_config defaults (talosconfig: the simulator's).
+        const env = Object.fromEntries(
+          Object.entries<string>(cfg.env).map(([k, v]) => [
+            k,
+            v.replace("${user_config.context}", "")
+              .replace("${user_config.read_only}", String(manifest.user_config.read_only.default)),
+          ]),
+        );
+        delete env.TALOSCONFIG;
+        h = await spawnHarness({
+          command: cfg.command.replace("${__dirname}", dir),
+          args: cfg.args,
+          env,
+          sim: { controlPlanes: 1, workers: 0 },
+        });
+        const tools = (await h.client.listTools()).tools.map((t) => t.name);
+        expect(tools).toContain("talos_version");
+        expect(tools).not.toContain("talos_reboot");
+        expect(ok(await h.call("talos_version")).nodes.map((n: any) => n.tag)).toEqual(["v1.13.9"]);
+      } finally {
+        await h?.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     },
   );

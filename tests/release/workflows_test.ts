@@ -69,16 +69,53 @@ describe("release.yml", () => {
     expect(perms("goreleaser")).toEqual({ contents: "write" });
     expect(perms("attest")).toEqual({ contents: "read", "id-token": "write", attestations: "write" });
     expect(perms("npm")).toEqual({ contents: "read", "id-token": "write" });
-    expect(Object.keys(wf.jobs).sort()).toEqual(["attest", "goreleaser", "npm", "test"]);
+    expect(perms("image")).toEqual({
+      contents: "read",
+      packages: "write",
+      "id-token": "write",
+      attestations: "write",
+    });
+    expect(perms("registry")).toEqual({ contents: "read", "id-token": "write" });
+    expect(Object.keys(wf.jobs).sort()).toEqual(["attest", "goreleaser", "image", "npm", "registry", "test"]);
   });
 
-  test("runs on version tags, in order: test → goreleaser → attest → npm", () => {
+  test("runs on version tags, in order: test → goreleaser → attest → npm and image → registry", () => {
     expect(wf.on.push.tags).toEqual(["v*"]);
-    expect([wf.jobs.goreleaser.needs, wf.jobs.attest.needs, wf.jobs.npm.needs]).toEqual([
+    expect([wf.jobs.goreleaser.needs, wf.jobs.attest.needs, wf.jobs.npm.needs, wf.jobs.image.needs]).toEqual([
       "test",
       "goreleaser",
       "attest",
+      "attest",
     ]);
+    expect(wf.jobs.registry.needs).toEqual(["npm", "image"]);
+  });
+
+  test("the image: the released linux binaries, checked, built for amd64 and arm64 with provenance, attested", () => {
+    const steps = wf.jobs.image.steps;
+    const runs = steps.map((s: any) => s.run ?? "").join("\n");
+    expect(runs).toContain("--pattern talos-mcp-linux-amd64 --pattern talos-mcp-linux-arm64");
+    expect(runs).toContain("sha256sum --check --ignore-missing --strict checksums.txt");
+    expect(runs).toContain("--platform linux/amd64,linux/arm64 --provenance=mode=max --sbom=true");
+    expect(runs.indexOf("sha256sum")).toBeLessThan(runs.indexOf("buildx build"));
+    const attest = steps.find((s: any) => s.uses?.startsWith("actions/attest@"));
+    expect(attest.with).toEqual({
+      "subject-name": "${{ steps.build.outputs.name }}",
+      "subject-digest": "${{ steps.build.outputs.digest }}",
+      "push-to-registry": true,
+    });
+  });
+
+  test("the registry: server.json stamped and validated, then an OIDC login and publish", () => {
+    const runs = wf.jobs.registry.steps.map((s: any) => s.run ?? "").join("\n");
+    const order = [
+      'scripts/server_json.ts --version "$TAG" --checksums dist/checksums.txt',
+      `mcp-publisher" login github-oidc`,
+      `mcp-publisher" publish server.json`,
+    ].map((s) => runs.indexOf(s));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(wf.jobs.registry.env.MCP_PUBLISHER_VERSION).toMatch(/^1\.(7\.([6-9]|\d\d)|([89]|\d\d)\.\d+)$/);
+    expect(JSON.stringify(wf.jobs.registry)).not.toContain("secrets."); // OIDC, no stored token
   });
 
   test("attests every asset through checksums.txt, and publishes the stamped launcher with provenance", () => {
