@@ -110,7 +110,7 @@ export const FAULT_KINDS = {
     about: "etcd database 1.8 GiB of the default 2 GiB quota, mostly in use",
     controlPlane: true,
     plant: (_c, n) =>
-      void (planted(n).etcd = { ...planted(n).etcd, dbSize: 1.8 * GiB, dbInUse: Math.round(1.7 * GiB) }),
+      void (planted(n).etcd = { ...planted(n).etcd, dbSize: Math.round(1.8 * GiB), dbInUse: Math.round(1.7 * GiB) }),
   },
   "etcd-db-fragmented": {
     about: "etcd database 900 MiB of which 200 MiB in use",
