@@ -28,7 +28,12 @@ export function createPki(serverNames: string[], clientNotAfter?: Date): SimPki 
   const clients = Object.fromEntries(
     Object.entries(CLIENT_ROLES).map(([suffix, roles]) => [
       suffix,
-      issue({ commonName: roles[0].replace("os:", ""), organizations: roles, usage: "client", notAfter: clientNotAfter }, ca),
+      issue({
+        commonName: roles[0].replace("os:", ""),
+        organizations: roles,
+        usage: "client",
+        notAfter: clientNotAfter,
+      }, ca),
     ]),
   );
   return { ca, server, clients };

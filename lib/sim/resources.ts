@@ -74,15 +74,15 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
   // The default route, unless a scenario took it away.
   if (!planted.noDefaultRoute) {
     out.push(r("network", "RouteStatuses.net.talos.dev", "inet4/10.5.0.1//1024", {
-    family: "inet4",
-    dst: "",
-    src: node.ip,
-    gateway: "10.5.0.1",
-    outLinkName: "eth0",
-    table: "main",
-    priority: 1024,
-    scope: "global",
-    protocol: "static",
+      family: "inet4",
+      dst: "",
+      src: node.ip,
+      gateway: "10.5.0.1",
+      outLinkName: "eth0",
+      table: "main",
+      priority: 1024,
+      scope: "global",
+      protocol: "static",
     }));
   }
   out.push(r("network", "HostnameStatuses.net.talos.dev", "hostname", { hostname: node.hostname, domainname: "" }));

@@ -54,7 +54,10 @@ export const FAULT_KINDS = {
   "service-unhealthy": {
     about: "kubelet running but failing its health check",
     plant: (c, n) =>
-      c.setService(n.ip, "kubelet", { healthy: false, message: "Get http://127.0.0.1:10248/healthz: connection refused" }),
+      c.setService(n.ip, "kubelet", {
+        healthy: false,
+        message: "Get http://127.0.0.1:10248/healthz: connection refused",
+      }),
   },
   "service-restarting": {
     about: "extension service ext-foo failed 6 times in the last 7 minutes (running again right now)",

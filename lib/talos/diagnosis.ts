@@ -143,7 +143,9 @@ export function etcdWarnings(
       } (talosctl etcd defrag, one member at a time)`,
     );
   } else if (fragmented) {
-    out.push(`etcd ${figures}: mostly fragmentation; defragment to reclaim it (talosctl etcd defrag, one member at a time)`);
+    out.push(
+      `etcd ${figures}: mostly fragmentation; defragment to reclaim it (talosctl etcd defrag, one member at a time)`,
+    );
   }
   return out;
 }
@@ -274,7 +276,11 @@ export function networkWarnings(
     addressLinks.find((n) => links.some((l) => l.id === n)) ??
     (physical.length === 1 ? physical[0].id : undefined);
   const link = links.find((l) => l.id === primary);
-  if (link && (link.spec.linkState === false || ["down", "lowerlayerdown", "notpresent"].includes(String(link.spec.operationalState)))) {
+  if (
+    link &&
+    (link.spec.linkState === false ||
+      ["down", "lowerlayerdown", "notpresent"].includes(String(link.spec.operationalState)))
+  ) {
     const why = defaults.length ? "carries the default route" : "carries the node's address";
     return [
       `network: primary link ${link.id} (${why}) is down (LinkStatus operationalState=${link.spec.operationalState}, carrier ${
@@ -283,7 +289,9 @@ export function networkWarnings(
     ];
   }
   if (!defaults.length) {
-    return ["network: no default route (RouteStatuses: none in table main): only directly connected networks are reachable"];
+    return [
+      "network: no default route (RouteStatuses: none in table main): only directly connected networks are reachable",
+    ];
   }
   return [];
 }
@@ -320,7 +328,9 @@ export function skewWarning(versions: ReadonlyArray<{ node: string; version: str
   for (const v of versions) groups.set(v.version, [...(groups.get(v.version) ?? []), v.node]);
   if (groups.size < 2) return undefined;
   const [main, mainNodes] = [...groups].sort((a, b) => b[1].length - a[1].length)[0];
-  const odd = [...groups].filter(([v]) => v !== main).map(([v, nodes]) => `${nodes.join(", ")} ${nodes.length > 1 ? "run" : "runs"} ${v}`);
+  const odd = [...groups].filter(([v]) => v !== main).map(([v, nodes]) =>
+    `${nodes.join(", ")} ${nodes.length > 1 ? "run" : "runs"} ${v}`
+  );
   return `Talos version skew (Version): ${odd.join("; ")}; the other ${mainNodes.length} ${
     mainNodes.length === 1 ? "node runs" : "nodes run"
   } ${main}. Upgrade the odd ones, one minor version at a time (talos_upgrade_plan)`;

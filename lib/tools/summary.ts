@@ -83,7 +83,8 @@ interface NodeFacts {
   alarms: Array<{ member_id?: string; alarm?: string }>;
 }
 
-const specs = <T>(r: { items: Resource[] } | undefined) => (r?.items ?? []).map((i) => ({ id: i.id, spec: i.spec as T }));
+const specs = <T>(r: { items: Resource[] } | undefined) =>
+  (r?.items ?? []).map((i) => ({ id: i.id, spec: i.spec as T }));
 
 /** A part failing for this reason means the node itself did not answer. */
 const unreachable = (e: unknown) => e instanceof ToolError && ["UNAVAILABLE", "DEADLINE_EXCEEDED"].includes(e.code);
@@ -322,11 +323,10 @@ function firstSentence(msg: string): string {
 export const nodeSummaryTool = defineTool({
   name: "talos_node_summary",
   title: "Node: summary",
-  description: "What is wrong, per node and cluster-wide: failing or restart-looping services, etcd health, " +
-    "alarms and database size, full volumes, memory pressure, OOM kills, disk and filesystem errors, time, " +
-    "network, readiness, version skew and the client certificate, each warning with its evidence; plus role, " +
-    "versions, uptime, CPU, memory, load and volume use. Call this first when asked what is wrong with a " +
-    "cluster; ~20 API calls per node in parallel, one small result (no warnings on a healthy cluster).",
+  description: "What is wrong, per node and cluster-wide, each warning with its evidence: failing or looping " +
+    "services, etcd health, alarms and size, full volumes, memory, OOM kills, disk errors, time, network, " +
+    "readiness, version skew, certificate expiry; plus versions, uptime and use. Call this first when asked " +
+    "what is wrong with a cluster; one small result, no warnings when healthy.",
   annotations: READ_ONLY,
   input: { context, nodes },
   output: {

@@ -37,7 +37,8 @@ const EXPECTED: Record<FaultKindName, () => [string, string[], string[]]> = {
     'etcd member unhealthy: service etcd: Running, unhealthy: "context deadline exceeded" (ServiceList)',
   ], []],
   "etcd-member-errors": () => [CP, ['etcd member unhealthy: errors "etcdserver: request timed out" (EtcdStatus)'], []],
-  "etcd-no-leader": () => [CP, ["etcd member unhealthy: no leader (EtcdStatus leader=0): the member serves no writes"], []],
+  "etcd-no-leader":
+    () => [CP, ["etcd member unhealthy: no leader (EtcdStatus leader=0): the member serves no writes"], []],
   "etcd-alarm-nospace": () => [CP, [], [
     `etcd alarm NOSPACE raised for member ${member()} of node 10.5.0.3 (sim-cp-2), per EtcdAlarmList: ` +
     "the database reached its quota; etcd accepts only reads and deletes, so Kubernetes cannot write. " +
