@@ -81,9 +81,10 @@ export function serviceTroubles(
   }
   for (const [id, f] of failures(events ?? [])) {
     if (f.count < RESTART_LOOP_FAILURES) continue;
-    const min = Math.max(1, Math.round((nowS - f.first) / 60));
+    // The first failure's time comes from its event id (an xid); without one, the window is all we know.
+    const span = f.first ? `in ${Math.max(1, Math.round((nowS - f.first) / 60))} min` : "recently";
     const t = out.get(id) ?? { id };
-    t.loop = `failed ${f.count} times in ${min} min${f.last ? `, last: ${quote(f.last)}` : ""}`;
+    t.loop = `failed ${f.count} times ${span}${f.last ? `, last: ${quote(f.last)}` : ""}`;
     out.set(id, t);
   }
   return out;

@@ -4,7 +4,6 @@
  * a node's ring buffer, read with a bound on records and time. Used by
  * talos_node_summary.
  */
-import { ToolError } from "../errors.ts";
 import { tailLines } from "./bounded.ts";
 import type { TalosSession } from "./session.ts";
 
@@ -16,23 +15,14 @@ export interface KernelRead {
 }
 
 /**
- * The newest kernel records of `node`, oldest first. Talos 1.12+ also serves the ring buffer as the
- * `kernel` service log, where `tail_lines` sends only the newest lines in 1 KiB chunks: far less than
- * Dmesg's one message per record for the whole buffer. Older nodes answer NOT_FOUND; they get Dmesg.
+ * The newest kernel records of `node`, oldest first. Dmesg is the one source every Talos version
+ * serves (the `kernel` service log exists from 1.12 only); it cannot start at the last N records
+ * (its `tail` skips the buffer), so the dump is read once, within the deadline, keeping a ring of
+ * the newest. The kernel's own buffer size bounds the dump.
  */
 export async function readKernelLog(s: TalosSession, node: string, r: KernelRead): Promise<string[]> {
   const signal = AbortSignal.any([r.signal, AbortSignal.timeout(r.deadline_ms)]);
-  const opts = { node, signal, timeoutMs: r.deadline_ms };
-  try {
-    const logs = s.api.machine.Logs(
-      { namespace: "system", driver: "CONTAINERD", id: "kernel", follow: false, tail_lines: r.records },
-      opts,
-    );
-    return (await tailLines(logs, { lines: r.records, maxLineBytes: 512 })).lines;
-  } catch (err) {
-    if (!(err instanceof ToolError) || err.code !== "NOT_FOUND") throw err;
-  }
-  const dmesg = s.api.machine.Dmesg({ follow: false, tail: false }, opts);
+  const dmesg = s.api.machine.Dmesg({ follow: false, tail: false }, { node, signal, timeoutMs: r.deadline_ms });
   return (await tailLines(dmesg, { lines: r.records, framePerLine: true, maxLineBytes: 512 })).lines;
 }
 

@@ -48,13 +48,13 @@ describe("talos_node_summary", () => {
     expect(entry(r, "10.5.0.5").role).toBe("worker");
     // Several RPCs per node, each with single-valued node metadata.
     const calls = sim.calls.slice(before);
-    for (const m of ["Version", "SystemStat", "Memory", "LoadAvg", "Mounts", "ServiceList", "Logs"]) {
+    for (const m of ["Version", "SystemStat", "Memory", "LoadAvg", "Mounts", "ServiceList", "Dmesg"]) {
       expect(calls.filter((c) => c.method.endsWith(`/${m}`)).map((c) => c.node[0]).sort())
         .toEqual(["10.5.0.2", "10.5.0.3", "10.5.0.4", "10.5.0.5"]);
     }
-    // The kernel log is read bounded, as the `kernel` log's newest lines; etcd only on control planes.
-    expect(calls.filter((c) => c.method.endsWith("/Logs")).map((c) => c.request)).toContainEqual(
-      expect.objectContaining({ namespace: "system", id: "kernel", tail_lines: 1000 }),
+    // The kernel log is its current buffer (not followed); etcd is asked on control planes only.
+    expect(calls.filter((c) => c.method.endsWith("/Dmesg")).map((c) => c.request)).toEqual(
+      Array(4).fill({ follow: false, tail: false }),
     );
     expect(calls.filter((c) => c.method.endsWith("/EtcdStatus")).map((c) => c.node[0]).sort())
       .toEqual(["10.5.0.2", "10.5.0.3", "10.5.0.4"]);
