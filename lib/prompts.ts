@@ -40,7 +40,7 @@ const PROMPTS: readonly PromptSpec[] = [
     ],
     text: (a) =>
       `Troubleshoot Talos node ${a.node}${a.symptom ? ` (reported symptom: ${a.symptom})` : ""}.${ctxNote(a)}
-1. talos_node_summary with nodes: ["${a.node}"] — read warnings, unhealthy_services, stage/ready, disk and memory use.
+1. talos_node_summary with nodes: ["${a.node}"] — read its warnings (each with its evidence), cluster_warnings, stage/ready, disk and memory use.
 2. For each unhealthy service: talos_logs for that service (tail_lines 100) and talos_services for its last health message.
 3. If the node is not ready or just rebooted: talos_events and talos_dmesg (grep for error|fail|oom).
 4. Disk or memory pressure: talos_mounts, talos_stats. Network trouble: talos_network, talos_netstat.

@@ -7,7 +7,9 @@
  * (the seed has no stats tool). Every figure is measured: the text each call
  * puts into the agent's context, through our binary and, where it can be
  * fetched (linux-x64), through the Go talos-mcp v2.5.1 itself, both against
- * the simulator. Prints figures; asserts nothing.
+ * the simulator. Then the latency of one talos_node_summary call for a
+ * 4-node cluster (3 control planes, 1 worker) through the binary: median and
+ * slowest of LATENCY_RUNS calls after one warm call. Prints figures; asserts nothing.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -15,6 +17,26 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { startSim } from "../lib/sim/mod.ts";
 import { ok, spawnHarness, text } from "../tests/harness.ts";
 import { installGoServer } from "./bench/go_server.ts";
+
+const LATENCY_RUNS = 15;
+
+/** Median and slowest wall time of talos_node_summary over every node of a 3+1 cluster. */
+async function latency(): Promise<{ median: number; max: number }> {
+  const h4 = await spawnHarness({ sim: { controlPlanes: 3, workers: 1 } });
+  try {
+    ok(await h4.call("talos_node_summary")); // connections and protos warm, as in a session
+    const ms: number[] = [];
+    for (let i = 0; i < LATENCY_RUNS; i++) {
+      const t = performance.now();
+      ok(await h4.call("talos_node_summary"));
+      ms.push(performance.now() - t);
+    }
+    ms.sort((a, b) => a - b);
+    return { median: Math.round(ms[ms.length >> 1]), max: Math.round(ms[ms.length - 1]) };
+  } finally {
+    await h4.close();
+  }
+}
 
 const sim = await startSim({ controlPlanes: 2, workers: 1 });
 const nodes = sim.cluster.nodes.map((n) => n.ip);
@@ -123,6 +145,11 @@ try {
     );
   }
   console.log("\nnot counted: disk use per mount (no seed tool gives it; /proc/mounts has no sizes)");
+  const lat = await latency();
+  console.log(
+    `\nlatency, talos_node_summary over 4 nodes (3 control planes, 1 worker), ${LATENCY_RUNS} calls: ` +
+      `median ${lat.median} ms, slowest ${lat.max} ms (target < 500 ms)`,
+  );
 } finally {
   await h.close();
   await sim.stop();

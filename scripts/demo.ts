@@ -9,6 +9,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { resolve } from "node:path";
 import { startSim } from "../lib/sim/mod.ts";
+import { plantFault } from "../lib/sim/scenarios.ts";
 
 const BIN = resolve(import.meta.dir, "..", "dist/talos-mcp");
 const WIDTH = 118;
@@ -26,6 +27,11 @@ sim.cluster.nodes[2].recentEvents = [
     data: { service: "etcd", action: "RUNNING", health: { unknown: false, healthy: true } },
   },
 ];
+// A few of the faults the summary names (lib/sim/scenarios.ts): a fragmented etcd database, an OOM kill,
+// and an etcd NOSPACE alarm, which is cluster-wide.
+plantFault(sim.cluster, "10.5.0.2", "etcd-db-fragmented");
+plantFault(sim.cluster, "10.5.0.3", "oom-kill");
+plantFault(sim.cluster, "10.5.0.4", "etcd-alarm-nospace");
 
 /** The binary over stdio, with its stderr (logs and AUDIT lines) kept for the tour to quote. */
 async function connect(env: Record<string, string> = {}): Promise<{ client: Client; stderr: () => string }> {
@@ -80,10 +86,10 @@ const RENDER: Record<string, (r: CallToolResult) => void> = {
           `up ${days(e.uptime_s)} load ${e.load?.[0]}/${e.cpus}cpu mem ${e.memory?.used_pct}%` +
           (fullest ? ` ${fullest.mount} ${fullest.used_pct}%` : ""),
       );
-      for (const u of e.unhealthy_services ?? []) line(`    unhealthy: ${u.id} (${u.state}): ${u.message ?? ""}`);
       for (const w of e.warnings ?? []) line(`    warning: ${w}`);
       if (e.unavailable) line(`    unavailable: ${JSON.stringify(e.unavailable)}`);
     }
+    for (const w of (r.structuredContent as Entry).cluster_warnings ?? []) line(`cluster: ${w}`);
   },
   talos_logs: (r) => {
     for (const e of nodesOf(r)) {
@@ -140,7 +146,10 @@ const t0 = performance.now();
 const { client, stderr } = await connect();
 const { tools } = await client.listTools();
 say(`Simulated cluster: ${sim.cluster.nodes.map((n) => `${n.hostname} ${n.ip}`).join(", ")}.`);
-say("10.5.0.5 is down; kubelet on 10.5.0.3 is unhealthy; etcd on 10.5.0.4 failed a few minutes ago.");
+say(
+  "10.5.0.5 is down; kubelet on 10.5.0.3 is unhealthy and the kernel killed a process there; etcd on 10.5.0.4 " +
+    "failed a few minutes ago; etcd's database is fragmented on 10.5.0.2 and a NOSPACE alarm is raised.",
+);
 say(`talos-mcp lists ${tools.length} tools.`);
 
 await step(client, "talos_contexts", {}, "Which clusters and roles do I have? (reads the talosconfig, no API call)");
@@ -148,7 +157,7 @@ await step(
   client,
   "talos_node_summary",
   {},
-  "What is wrong with my cluster? One call, one compact object per node (~12 RPCs each, in parallel)",
+  "What is wrong with my cluster? One call: each node's warnings with their evidence, then the cluster's",
 );
 await step(
   client,

@@ -1,6 +1,7 @@
 /** @module `talos-mcp sim`: run the simulated cluster until interrupted. */
 import { parseArgs } from "node:util";
 import { startSim } from "./mod.ts";
+import { FAULT_KINDS, plantFault } from "./scenarios.ts";
 
 const HELP = `talos-mcp sim: a simulated Talos cluster on 127.0.0.1 (real gRPC, mTLS, apid-style routing)
 
@@ -12,6 +13,11 @@ Options:
   --dir DIR            where to write the talosconfig (default: a temp dir)
   --version TAG        Talos version of every node (default v1.13.9)
   --down IP            start with this node unreachable (repeatable)
+  --fault NODE:KIND    plant a fault on a node (repeatable), e.g. --fault 10.5.0.3:ephemeral-full
+  --client-cert-days N days until the talosconfig's client certificates expire (default 365)
+
+Fault kinds:
+${Object.entries(FAULT_KINDS).map(([k, f]) => `  ${k.padEnd(24)} ${f.about}`).join("\n")}
 
 Prints the talosconfig path; use it with TALOSCONFIG=<path> talos-mcp (or talosctl).`;
 
@@ -28,6 +34,8 @@ export async function runSimCli(argv: string[]): Promise<number> {
         dir: { type: "string" },
         version: { type: "string" },
         down: { type: "string", multiple: true },
+        fault: { type: "string", multiple: true },
+        "client-cert-days": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -54,8 +62,15 @@ export async function runSimCli(argv: string[]): Promise<number> {
       port: num(values.port, "port", 65535),
       dir: values.dir,
       version: values.version,
+      clientCertDays: num(values["client-cert-days"], "client-cert-days", 3650),
     });
+    for (const f of values.fault ?? []) {
+      const i = f.lastIndexOf(":");
+      if (i < 0) throw new Error(`--fault ${f}: expected NODE:KIND`);
+      plantFault(sim.cluster, f.slice(0, i), f.slice(i + 1));
+    }
   } catch (err) {
+    await sim?.stop();
     process.stderr.write(`talos-mcp sim: ${(err as Error).message}\n`);
     return 2;
   }

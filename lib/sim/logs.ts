@@ -97,16 +97,21 @@ const KERNEL: Array<[string, string, string]> = [
   ["kern", "info", "virtio_net virtio1 eth0: renamed from ens3"],
   ["kern", "warning", "EXT4-fs (sda6): warning: mounting unchecked fs"],
   ["kern", "info", "IPVS: Registered protocols (TCP, UDP, SCTP, AH, ESP)"],
-  ["kern", "err", "blk_update_request: I/O error, dev sdb, sector 2048 op 0x0:(READ)"],
+  ["kern", "notice", "sd 2:0:0:0: [sdb] Attached SCSI disk"],
   ["kern", "info", "cni0: port 1(veth3a1b2c3d) entered forwarding state"],
 ];
 
-/** The kernel ring buffer: `<facility>: <priority padded to 7>: [<RFC3339Nano>]: <text>`. */
-export function dmesgLog(_node: SimNode): SimLog {
+/**
+ * The kernel ring buffer: `<facility>: <priority padded to 7>: [<RFC3339Nano>]: <text>`. A healthy
+ * node's records (benign warnings included), then whatever lib/sim/scenarios.ts planted.
+ */
+export function dmesgLog(node: SimNode): SimLog {
+  const base = 480;
+  const planted = node.planted?.kernel ?? [];
   return {
-    count: 480,
+    count: base + planted.length,
     line: (i) => {
-      const [fac, prio, text] = KERNEL[i % KERNEL.length];
+      const [fac, prio, text] = i < base ? KERNEL[i % KERNEL.length] : planted[i - base];
       const t = new Date(T0 + i * 250).toISOString().replace("Z", "123456Z");
       return `${fac}: ${prio.padStart(7)}: [${t}]: ${text}`;
     },

@@ -19,6 +19,8 @@ export interface SimOptions extends ClusterSpec {
   port?: number;
   /** Loopback address to listen on (default 127.0.0.1). */
   host?: string;
+  /** Days until the talosconfig's client certificates expire (default 365). */
+  clientCertDays?: number;
 }
 
 export interface Sim {
@@ -37,7 +39,10 @@ export interface Sim {
 export async function startSim(opts: SimOptions = {}): Promise<Sim> {
   const cluster = new SimCluster(opts);
   const names = ["127.0.0.1", "::1", "localhost", ...cluster.nodes.flatMap((n) => [n.ip, n.hostname])];
-  const pki = createPki(names);
+  const pki = createPki(
+    names,
+    opts.clientCertDays === undefined ? undefined : new Date(Date.now() + opts.clientCertDays * 86_400_000),
+  );
   const calls: RecordedCall[] = [];
   const creds = grpc.ServerCredentials.createSsl(
     Buffer.from(pki.ca.certPem),

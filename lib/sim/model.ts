@@ -74,6 +74,8 @@ export interface SimNode {
   extraLogs?: Map<string, import("./logs.ts").SimLog>;
   /** Recent events added by tests or scenarios (Events replays them after the boot history). */
   recentEvents?: Array<{ secondsAgo: number; type: string; data: Record<string, unknown> }>;
+  /** Faults planted by lib/sim/scenarios.ts (etcd, kernel log, time, network, volumes, readiness). */
+  planted?: import("./scenarios.ts").PlantedFaults;
 }
 
 /** Figures behind Memory, LoadAvg, SystemStat and Mounts. */

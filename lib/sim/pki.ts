@@ -21,13 +21,19 @@ export const CLIENT_ROLES: Record<string, string[]> = {
   "-reader": ["os:reader"],
 };
 
-export function createPki(serverNames: string[]): SimPki {
+/** `clientNotAfter`: when the client certificates expire (default: a year, as talosctl gen config issues them). */
+export function createPki(serverNames: string[], clientNotAfter?: Date): SimPki {
   const ca = issue({ commonName: "talos", organizations: ["talos"], isCa: true });
   const server = issue({ commonName: "apid", altNames: serverNames, usage: "server" }, ca);
   const clients = Object.fromEntries(
     Object.entries(CLIENT_ROLES).map(([suffix, roles]) => [
       suffix,
-      issue({ commonName: roles[0].replace("os:", ""), organizations: roles, usage: "client" }, ca),
+      issue({
+        commonName: roles[0].replace("os:", ""),
+        organizations: roles,
+        usage: "client",
+        notAfter: clientNotAfter,
+      }, ca),
     ]),
   );
   return { ca, server, clients };

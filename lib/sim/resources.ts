@@ -27,9 +27,10 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
     );
   }
   const running = !node.faults.down;
+  const unmet = unmetConditions(node);
   out.push(r("runtime", "MachineStatuses.runtime.talos.dev", "machine", {
     stage: running ? "running" : "rebooting",
-    status: { ready: running, unmetConditions: [] },
+    status: { ready: running && !unmet.length, unmetConditions: unmet },
   }, { owner: "runtime.MachineStatusController" }));
   for (const s of node.services) {
     out.push(r("runtime", "Services.v1alpha1.talos.dev", s.id, {
@@ -58,30 +59,39 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
     scope: "global",
     flags: "permanent",
   }));
+  const planted = node.planted ?? {};
   for (const link of ["lo", "eth0"]) {
+    const down = link === "eth0" && planted.linkDown;
     out.push(r("network", "LinkStatuses.net.talos.dev", link, {
       type: link === "lo" ? "loopback" : "ether",
       kind: "",
-      operationalState: link === "lo" ? "unknown" : "up",
-      linkState: true,
+      operationalState: link === "lo" ? "unknown" : down ? "down" : "up",
+      linkState: !down,
       mtu: link === "lo" ? 65536 : 1500,
       hardwareAddr: link === "lo" ? "00:00:00:00:00:00" : `52:54:00:05:00:${node.ip.split(".")[3].padStart(2, "0")}`,
     }));
   }
-  out.push(r("network", "RouteStatuses.net.talos.dev", "inet4/10.5.0.1//1024", {
-    family: "inet4",
-    dst: "",
-    src: node.ip,
-    gateway: "10.5.0.1",
-    outLinkName: "eth0",
-    table: "main",
-    priority: 1024,
-    scope: "global",
-    protocol: "static",
-  }));
+  // The default route, unless a scenario took it away.
+  if (!planted.noDefaultRoute) {
+    out.push(r("network", "RouteStatuses.net.talos.dev", "inet4/10.5.0.1//1024", {
+      family: "inet4",
+      dst: "",
+      src: node.ip,
+      gateway: "10.5.0.1",
+      outLinkName: "eth0",
+      table: "main",
+      priority: 1024,
+      scope: "global",
+      protocol: "static",
+    }));
+  }
   out.push(r("network", "HostnameStatuses.net.talos.dev", "hostname", { hostname: node.hostname, domainname: "" }));
   out.push(r("network", "ResolverStatuses.net.talos.dev", "resolvers", { dnsServers: ["10.5.0.1"] }));
-  out.push(r("runtime", "TimeStatuses.v1alpha1.talos.dev", "node", { synced: true, epoch: 1, syncDisabled: false }));
+  out.push(r("runtime", "TimeStatuses.v1alpha1.talos.dev", "node", {
+    synced: !planted.timeNotSynced,
+    epoch: 1,
+    syncDisabled: false,
+  }));
   out.push(r("runtime", "Versions.runtime.talos.dev", "version", { version: node.version }));
   out.push(r("hardware", "SystemInformations.hardware.talos.dev", "systeminformation", {
     manufacturer: "QEMU",
@@ -130,4 +140,18 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
     labels: { "kubernetes.io/hostname": node.hostname },
   }));
   return out;
+}
+
+/**
+ * MachineStatus' unmet conditions as Talos derives them: time not in sync and unhealthy services
+ * hold readiness back, as do the conditions a scenario planted.
+ */
+function unmetConditions(node: SimNode): Array<{ name: string; reason: string }> {
+  const out: Array<{ name: string; reason: string }> = [];
+  if (node.planted?.timeNotSynced) out.push({ name: "time", reason: "time is not synced" });
+  const sick = node.services.filter((s) => s.healthy === false || !["Running", "Finished"].includes(s.state));
+  if (sick.length) {
+    out.push({ name: "services", reason: `some services are not healthy: ${sick.map((s) => s.id).join(", ")}` });
+  }
+  return [...out, ...(node.planted?.unmet ?? [])];
 }

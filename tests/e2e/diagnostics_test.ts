@@ -37,6 +37,8 @@ describe("talos_mounts and talos_disks", () => {
   test("block filesystems with bind mounts folded; all=true adds tmpfs", async () => {
     const e = entry(ok(await h.call("talos_mounts", { nodes: ["10.5.0.2"] })), "10.5.0.2");
     expect(e.mounts).toEqual([
+      // The root is the read-only squashfs image: statfs reports it full, as on a real node.
+      { filesystem: "/dev/loop0", mounted_on: "/", size_gib: 0.08, used_pct: 100 },
       { filesystem: "/dev/sda5", mounted_on: "/system/state", size_gib: 0.1, used_pct: 7 },
       {
         filesystem: "/dev/sda6",

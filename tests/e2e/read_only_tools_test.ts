@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { bigLog } from "../../lib/sim/logs.ts";
+import { plantFault } from "../../lib/sim/scenarios.ts";
 import { callsSince, entry, failed, type Harness, ok, spawnHarness, text, withNodeDown } from "../harness.ts";
 
 let h: Harness;
@@ -153,11 +154,17 @@ describe("talos_logs", () => {
 
 describe("talos_dmesg", () => {
   test("kernel records in Talos' format, grepped", async () => {
-    const r = ok(await h.call("talos_dmesg", { nodes: ["10.5.0.2", "10.5.0.5"], tail_lines: 5, grep: "I/O error" }));
-    for (const n of ["10.5.0.2", "10.5.0.5"]) {
-      const lines = entry(r, n).lines;
-      expect(lines).toHaveLength(5);
-      for (const l of lines) expect(l).toMatch(/^kern: {5}err: \[\S+Z\]: blk_update_request: I\/O error/);
+    // A healthy node's kernel log has no I/O error: the failing disk is planted.
+    const undo = ["10.5.0.2", "10.5.0.5"].map((n) => plantFault(h.sim.cluster, n, "disk-io-error"));
+    try {
+      const r = ok(await h.call("talos_dmesg", { nodes: ["10.5.0.2", "10.5.0.5"], tail_lines: 5, grep: "I/O error" }));
+      for (const n of ["10.5.0.2", "10.5.0.5"]) {
+        const lines = entry(r, n).lines;
+        expect(lines).toHaveLength(5);
+        for (const l of lines) expect(l).toMatch(/^kern: {5}err: \[\S+Z\]: blk_update_request: I\/O error/);
+      }
+    } finally {
+      for (const u of undo) u();
     }
   });
 });

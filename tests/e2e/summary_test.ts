@@ -37,24 +37,34 @@ describe("talos_node_summary", () => {
     expect(cp.load[0]).toBe(0.42);
     expect(cp.uptime_s).toBeGreaterThanOrEqual(3 * 86_400 + 5_400);
     expect(cp.uptime_s).toBeLessThan(3 * 86_400 + 5_500);
+    // The read-only root image (always "full") is no volume to watch; STATE and EPHEMERAL are.
     expect(cp.disks).toEqual([
-      { mount: "/system/state", size_gib: 0.1, used_pct: 7 },
-      { mount: "/var", size_gib: 90, used_pct: 27 },
+      { volume: "STATE", mount: "/system/state", size_gib: 0.1, used_pct: 7 },
+      { volume: "EPHEMERAL", mount: "/var", size_gib: 90, used_pct: 27 },
     ]);
-    expect(cp.unhealthy_services).toEqual([]);
     expect(cp.warnings).toEqual([]);
+    expect(r.cluster_warnings).toEqual([]);
     expect(cp.unavailable).toBeUndefined();
     expect(entry(r, "10.5.0.5").role).toBe("worker");
     // Several RPCs per node, each with single-valued node metadata.
     const calls = sim.calls.slice(before);
-    for (const m of ["Version", "SystemStat", "Memory", "LoadAvg", "Mounts", "ServiceList"]) {
+    for (const m of ["Version", "SystemStat", "Memory", "LoadAvg", "Mounts", "ServiceList", "Dmesg"]) {
       expect(calls.filter((c) => c.method.endsWith(`/${m}`)).map((c) => c.node[0]).sort())
         .toEqual(["10.5.0.2", "10.5.0.3", "10.5.0.4", "10.5.0.5"]);
     }
+    // The kernel log is its current buffer (not followed); etcd is asked on control planes only.
+    expect(calls.filter((c) => c.method.endsWith("/Dmesg")).map((c) => c.request)).toEqual(
+      Array(4).fill({ follow: false, tail: false }),
+    );
+    expect(calls.filter((c) => c.method.endsWith("/EtcdStatus")).map((c) => c.node[0]).sort())
+      .toEqual(["10.5.0.2", "10.5.0.3", "10.5.0.4"]);
+    // No one-off AddressStatuses list while a default route names the primary link.
+    expect(calls.filter((c) => c.method.endsWith("/List") && /AddressStatuses/.test(JSON.stringify(c.request))))
+      .toHaveLength(0);
     expect(calls.every((c) => c.nodes.length === 0)).toBe(true);
   });
 
-  test("problems become warnings: unhealthy service, full disk, memory, load, diagnostics", async () => {
+  test("problems become warnings, each once: unhealthy service, full disk, memory, load, diagnostics", async () => {
     const n = sim.cluster.find("10.5.0.3")!;
     sim.cluster.setService("10.5.0.3", "kubelet", { healthy: false, message: "kubelet: node not found token=abcdef" });
     n.usage = { varUsed: 0.93, memUsed: 0.95, load1: 9.5 };
@@ -65,14 +75,14 @@ describe("talos_node_summary", () => {
     }];
     try {
       const e = entry(ok(await h.call("talos_node_summary", { nodes: ["10.5.0.3"] })), "10.5.0.3");
-      expect(e.unhealthy_services).toEqual([
-        { id: "kubelet", state: "Running", message: "kubelet: node not found token=<masked: secret>" },
-      ]);
+      // MachineStatus is not ready for the unhealthy service too: said once, by the service's warning.
+      expect(e.ready).toBe(false);
       expect(e.warnings).toEqual([
-        "load 9.5 exceeds 4 CPUs",
-        "memory 95% used",
-        "/var 93% full",
-        "diagnostic address-overlap: host and Kubernetes pod/service CIDR addresses overlap (10.5.0.0/24)",
+        'service kubelet: Running, unhealthy: "kubelet: node not found token=<masked: secret>" (ServiceList)',
+        "EPHEMERAL (/var) 93% full of 90 GiB (Mounts)",
+        "memory pressure: 5% available (410 of 8192 MiB, MemAvailable)",
+        "load 8.55 over 5 min on 4 CPUs (LoadAvg): work has been waiting for CPU or I/O",
+        "Talos diagnostic address-overlap: host and Kubernetes pod/service CIDR addresses overlap (10.5.0.0/24)",
       ]);
     } finally {
       sim.cluster.setService("10.5.0.3", "kubelet", { healthy: true, message: "" });

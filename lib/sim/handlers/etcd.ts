@@ -20,6 +20,13 @@ function etcdLeader(cluster: SimCluster): SimNode | undefined {
   return healthy.length > members.length / 2 ? healthy[0] : undefined;
 }
 
+/** Alarms raised in the cluster (planted per member); every member lists all of them, as etcd does. */
+function etcdAlarms(cluster: SimCluster): Array<{ member_id: string; alarm: string }> {
+  return cluster.controlPlanes().flatMap((n) =>
+    n.planted?.etcd?.alarm ? [{ member_id: n.etcdMemberId, alarm: n.planted.etcd.alarm }] : []
+  );
+}
+
 function requireControlPlane({ node }: SimCall) {
   if (node.role !== "controlplane") {
     throw new SimError(Code.FAILED_PRECONDITION, "etcd is not available on worker nodes");
@@ -48,18 +55,25 @@ export const etcdHandlers: HandlerTable = {
     },
     [`${M}EtcdStatus`]: (call) => {
       requireControlPlane(call);
-      const leader = etcdLeader(call.cluster);
+      const planted = call.node.planted?.etcd;
+      const leader = planted?.noLeader ? undefined : etcdLeader(call.cluster);
+      // etcd's Status lists the cluster's raised alarms among its errors ("memberID:<id> alarm:NOSPACE ").
+      const alarms = etcdAlarms(call.cluster).map((a) => `memberID:${a.member_id} alarm:${a.alarm} `);
       return one({
         member_status: {
           protocol_version: "3.6.5",
           storage_version: "3.6.0",
-          db_size: "28672000",
-          db_size_in_use: "14336000",
+          db_size: String(planted?.dbSize ?? 28672000),
+          db_size_in_use: String(planted?.dbInUse ?? 14336000),
           leader: leader?.etcdMemberId ?? "0",
           raft_index: "184467",
           raft_term: "7",
           raft_applied_index: "184467",
-          errors: leader ? [] : ["etcdserver: no leader"],
+          errors: [
+            ...(leader || planted?.noLeader ? [] : ["etcdserver: no leader"]),
+            ...(planted?.errors ?? []),
+            ...alarms,
+          ],
           is_learner: false,
           member_id: call.node.etcdMemberId,
         },
@@ -67,7 +81,7 @@ export const etcdHandlers: HandlerTable = {
     },
     [`${M}EtcdAlarmList`]: (call) => {
       requireControlPlane(call);
-      return one({ member_alarms: [] });
+      return one({ member_alarms: etcdAlarms(call.cluster) });
     },
   },
   stream: {},

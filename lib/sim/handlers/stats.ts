@@ -45,8 +45,11 @@ function simMounts(node: SimNode) {
     available: String(Math.round(varSize * (1 - u.varUsed))),
     mounted_on: on,
   });
+  const stateSize = 100 << 20;
+  const planted = node.planted ?? {};
   return [
-    { filesystem: "/dev/loop0", size: "0", available: "0", mounted_on: "/" },
+    // The root filesystem is the read-only squashfs image: statfs says it is full, always.
+    { filesystem: "/dev/loop0", size: String(87 << 20), available: "0", mounted_on: "/" },
     {
       filesystem: "devtmpfs",
       size: String(memTotalKiB(node) * 512),
@@ -59,7 +62,12 @@ function simMounts(node: SimNode) {
       available: String(memTotalKiB(node) * 500),
       mounted_on: "/run",
     },
-    { filesystem: "/dev/sda5", size: String(100 << 20), available: String(93 << 20), mounted_on: "/system/state" },
+    {
+      filesystem: "/dev/sda5",
+      size: String(stateSize),
+      available: String(Math.round(stateSize * (1 - (planted.stateUsed ?? 0.07)))),
+      mounted_on: "/system/state",
+    },
     ephemeral("/var"),
     ephemeral("/var/lib/kubelet"),
     ephemeral("/etc/cni"),
@@ -69,6 +77,12 @@ function simMounts(node: SimNode) {
       available: String(Math.round(varSize * (1 - u.varUsed))),
       mounted_on: "/usr/libexec/kubernetes",
     },
+    ...Object.entries(planted.userVolumes ?? {}).map(([name, used], i) => ({
+      filesystem: `/dev/sdc${i + 1}`,
+      size: String(20 * GiB),
+      available: String(Math.round(20 * GiB * (1 - used))),
+      mounted_on: `/var/mnt/${name}`,
+    })),
   ];
 }
 
