@@ -32,6 +32,8 @@ export interface GuardCall {
 /** A guard returns why it refuses the call, or undefined to let it go on. */
 type Guard = (call: GuardCall) => Promise<string | undefined>;
 
+const none = Promise.resolve(undefined);
+
 /**
  * Every tool call passes these steps in this order; the first refusal ends the
  * call as "denied" (audited for mutating tools). The cheap, local checks come
@@ -53,7 +55,9 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   //    Before consent: the human is never asked about a call that would be refused, and is told the outage
   //    a small cluster cannot avoid.
   ["etcd quorum", etcdQuorum],
-  // 7. The human, when the client supports elicitation (reads only before consent, never a change).
+  // 7. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same cluster.
+  ["preconditions", (c) => acts(c) && c.tool.preconditions ? c.tool.preconditions(c.args as never, c.ctx) : none],
+  // 8. The human, when the client supports elicitation (reads only before consent, never a change).
   ["human consent", humanConsent],
 ];
 
@@ -80,7 +84,7 @@ function validateArgs(c: GuardCall): string | undefined {
   if (!parsed.success) return describeIssues(c.tool, parsed.issues);
   c.args = parsed.output as Record<string, unknown>;
   try {
-    c.tool.check?.(c.args as never);
+    c.tool.check?.(c.args as never, c.ctx.config);
   } catch (err) {
     if (err instanceof ToolError) return err.message;
     throw err;
