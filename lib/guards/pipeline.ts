@@ -51,12 +51,13 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],
   // 5. One minor version per upgrade step (Version RPC per node).
   ["upgrade path", upgradePath],
-  // 6. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
+  // 6. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same
+  //    cluster. Before the etcd guard, whose dry runs would otherwise send a config this step refuses.
+  ["preconditions", (c) => acts(c) && c.tool.preconditions ? c.tool.preconditions(c.args as never, c.ctx) : none],
+  // 7. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
   //    Before consent: the human is never asked about a call that would be refused, and is told the outage
   //    a small cluster cannot avoid.
   ["etcd quorum", etcdQuorum],
-  // 7. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same cluster.
-  ["preconditions", (c) => acts(c) && c.tool.preconditions ? c.tool.preconditions(c.args as never, c.ctx) : none],
   // 8. The human, when the client supports elicitation (reads only before consent, never a change).
   ["human consent", humanConsent],
 ];

@@ -51,7 +51,7 @@ export const bootstrapTool = defineTool({
   preconditions: async (args, ctx) => {
     const session = await ctx.session(args.context);
     const node = args.nodes![0];
-    const candidates = [...new Set([node, ...targetNodes(session.ctx)])];
+    const candidates = [...new Set([...targetNodes(session.ctx), node])];
     const cps = await controlPlanesOf(session, candidates, ctx.signal, ctx.config.fanOutConcurrency) ?? candidates;
     if (!cps.includes(node)) {
       return `Refused: ${node} is not a control-plane node; bootstrap one of ${

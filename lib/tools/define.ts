@@ -54,7 +54,7 @@ export interface ToolSpec<E extends Entries = Entries> {
   /**
    * What must hold before the call may act, asked of the cluster with reads only (bootstrap: etcd runs
    * nowhere yet; a config: the node's cluster identity). Returns why the call is refused, or undefined.
-   * Runs after the etcd guard and before consent: the human is never asked about a call that is refused.
+   * Runs before the etcd guard and consent: the human is never asked about a call that is refused.
    */
   preconditions?(args: Args<E>, ctx: ToolContext): Promise<string | undefined>;
   /** One sentence for the human asked to consent: what the call will do. */
