@@ -3,6 +3,7 @@
  * start-up into a frozen object. A bad value stops the server with a message
  * naming the variable; a bad talosconfig does not (tools report it instead).
  */
+import { isIP } from "node:net";
 import { nodePolicy } from "./policy/nodes.ts";
 import { parseAllowedPaths } from "./policy/paths.ts";
 import { type Level, LEVELS } from "./log.ts";
@@ -40,6 +41,12 @@ export interface Config {
   tools: string[];
   /** TALOS_MCP_DISABLED_TOOLS: tools never offered. */
   disabledTools: string[];
+  /** Let the maintenance-mode tools talk to nodes without verifying them (pinned instead; lib/talos/insecure.ts). */
+  enableInsecure: boolean;
+  /** Nodes (IPs, CIDRs of at most /24 IPv4 or /64 IPv6) those calls may reach; required with enableInsecure. */
+  insecureAllowedNodes: string[];
+  /** META keys beyond the user keys (12-14) that talos_meta may write or delete. */
+  metaPrivilegedKeys: number[];
 }
 
 export class ConfigError extends Error {}
@@ -102,6 +109,45 @@ function nodeList(env: Env, name: string): string[] {
   return entries;
 }
 
+/**
+ * TALOS_MCP_INSECURE_ALLOWED_NODES: IPs and CIDRs only (the endpoint of an unverified call is an IP), no
+ * range wider than /24 (IPv4) or /64 (IPv6), so a typo cannot open a whole network to unverified calls.
+ */
+function insecureNodes(env: Env, enabled: boolean): string[] {
+  const name = "TALOS_MCP_INSECURE_ALLOWED_NODES";
+  const entries = nodeList(env, name);
+  for (const e of entries) {
+    const [addr, bits] = e.split("/");
+    const family = isIP(addr);
+    if (!family) throw new ConfigError(`${name}: "${e}" is not an IP or CIDR (hostnames are not accepted here)`);
+    const widest = family === 4 ? 24 : 64;
+    if (bits !== undefined && Number(bits) < widest) {
+      throw new ConfigError(`${name}: "${e}" is wider than /${widest}; list the maintenance-mode nodes more narrowly`);
+    }
+  }
+  if (enabled && !entries.length) {
+    throw new ConfigError(`TALOS_MCP_ENABLE_INSECURE=true needs ${name} (the IPs of the maintenance-mode nodes)`);
+  }
+  return entries;
+}
+
+/** META keys, decimal or 0x hex, each 0-255. */
+export function parseMetaKey(raw: string): number | undefined {
+  const s = raw.trim().toLowerCase();
+  const n = /^0x[0-9a-f]{1,2}$/.test(s) ? parseInt(s.slice(2), 16) : /^\d{1,3}$/.test(s) ? Number(s) : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 255 ? n : undefined;
+}
+
+function metaKeys(env: Env): number[] {
+  return list(env, "TALOS_MCP_META_PRIVILEGED_KEYS").map((raw) => {
+    const k = parseMetaKey(raw);
+    if (k === undefined) {
+      throw new ConfigError(`TALOS_MCP_META_PRIVILEGED_KEYS: "${raw}" is not a META key (0-255, decimal or 0x hex)`);
+    }
+    return k;
+  });
+}
+
 /** Path prefixes, normalised like the paths they are compared with. */
 function allowedPaths(env: Env): string[] {
   try {
@@ -130,5 +176,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     toolsets: list(env, "TALOS_MCP_TOOLSETS"),
     tools: list(env, "TALOS_MCP_TOOLS"),
     disabledTools: list(env, "TALOS_MCP_DISABLED_TOOLS"),
+    enableInsecure: bool(env, "TALOS_MCP_ENABLE_INSECURE", false),
+    insecureAllowedNodes: insecureNodes(env, bool(env, "TALOS_MCP_ENABLE_INSECURE", false)),
+    metaPrivilegedKeys: metaKeys(env),
   });
 }

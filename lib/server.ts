@@ -96,7 +96,7 @@ export function createServer(
   server.setRequestHandler(ListToolsRequestSchema, () => {
     // tools/list has no context argument: offer what the default context's certificate can use.
     const roles = defaultRoles(sessions, defaultContext);
-    return { tools: listed.filter((t) => !roles || mayUse(t, roles)).map(describe) };
+    return { tools: listed.filter((t) => !roles || mayUse(t, roles)).map((t) => describe(t, config.enableInsecure)) };
   });
 
   // Error texts carry node answers and echoed arguments: they pass the masker too, like results do.
@@ -217,16 +217,18 @@ function defaultRoles(sessions: Sessions, defaultContext?: string): readonly str
   }
 }
 
-const described = new WeakMap<ToolSpec, Tool>();
+const described = [new WeakMap<ToolSpec, Tool>(), new WeakMap<ToolSpec, Tool>()];
 
-function describe(tool: ToolSpec): Tool {
-  let d = described.get(tool);
-  if (!d) described.set(tool, d = describeOnce(tool));
+/** The tool as tools/list shows it; `insecure`: with the maintenance-mode arguments. */
+function describe(tool: ToolSpec, insecure: boolean): Tool {
+  const memo = described[insecure ? 1 : 0];
+  let d = memo.get(tool);
+  if (!d) memo.set(tool, d = describeOnce(tool, insecure));
   return d;
 }
 
-function describeOnce(tool: ToolSpec): Tool {
-  const { inputJson, outputJson } = toolSchemas(tool);
+function describeOnce(tool: ToolSpec, insecure: boolean): Tool {
+  const { inputJson, outputJson } = toolSchemas(tool, insecure);
   return {
     name: tool.name,
     title: tool.title,

@@ -7,7 +7,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { startSim } from "../lib/sim/mod.ts";
 import { plantFault } from "../lib/sim/scenarios.ts";
 
@@ -15,7 +16,8 @@ const BIN = resolve(import.meta.dir, "..", "dist/talos-mcp");
 const WIDTH = 118;
 const say = (s = "") => process.stdout.write(`${s}\n`);
 
-const sim = await startSim({ controlPlanes: 3, workers: 1 });
+// 10.5.0.6 is a fresh machine booted from the ISO: in maintenance mode, waiting for its config.
+const sim = await startSim({ controlPlanes: 3, workers: 1, maintenanceNodes: 1 });
 sim.cluster.nodes[3].faults.down = true; // one unreachable node
 sim.cluster.setService("10.5.0.3", "kubelet", { healthy: false, message: "node not ready: PLEG is not healthy" });
 // etcd on 10.5.0.4 failed four minutes ago and came back: the summary's warnings say so, from the node's events.
@@ -121,6 +123,28 @@ const RENDER: Record<string, (r: CallToolResult) => void> = {
       for (const l of diff.filter((l) => /^(@@|[+-][^+-])/.test(l)).slice(0, 6)) say(`    ${cut(l)}`);
     }
   },
+  talos_version: (r) => {
+    for (const e of nodesOf(r)) {
+      if (failed(e)) continue;
+      line(
+        `${e.node}${e.hostname ? ` ${e.hostname}` : ""}: Talos ${e.tag} on ${e.platform}` +
+          (e.cert_fingerprint ? `; certificate sha256 ${e.cert_fingerprint.slice(0, 16)}… (pin it next time)` : ""),
+      );
+    }
+  },
+  talos_apply_config: (r) => {
+    const v = r.structuredContent as Entry;
+    line(`file ${v.file.path}: ${v.file.bytes} bytes, sha256 ${v.file.sha256.slice(0, 16)}… (never sent to the agent)`);
+    for (const e of nodesOf(r)) {
+      if (failed(e)) continue;
+      line(
+        `${e.node}: ${e.applied ? "applied" : "dry run"}, mode ${e.mode}: ${
+          e.details.split("\n").slice(0, 2).join(" ")
+        }`,
+      );
+      if (e.next) line(`    next: ${e.next}`);
+    }
+  },
   talos_upgrade_plan: (r) => {
     const v = r.structuredContent as Entry;
     line(`to ${v.target}, path ${v.path.join(" → ")}`);
@@ -198,14 +222,54 @@ await step(
 );
 await client.close();
 
+// A new node joins: the agent talks to it unverified (maintenance mode has no CA), pinned, and gives it a config
+// the server reads from a local file. (The lead's talos_validate step goes before the dry run.)
+const fresh = await sim.maintenance("10.5.0.6");
+const config = join(sim.dir, "worker-2.yaml");
+writeFileSync(
+  config,
+  sim.cluster.find("10.5.0.5")!.machineConfig.replace("hostname: sim-worker-1", "hostname: sim-worker-2"),
+);
+say(`\n(Chapter: a new node. 10.5.0.6 booted from the ISO and serves the maintenance API on 127.0.0.1:${fresh.port}.)`);
+const mm = await connect({ TALOS_MCP_ENABLE_INSECURE: "true", TALOS_MCP_INSECURE_ALLOWED_NODES: "127.0.0.1" });
+const target = { nodes: ["127.0.0.1"], insecure: true, endpoint: `127.0.0.1:${fresh.port}` };
+await step(
+  mm.client,
+  "talos_version",
+  target,
+  "Who is this? insecure: TLS without a CA, the certificate seen is reported",
+);
+const pinned = { ...target, cert_fingerprint: fresh.fingerprint };
+await step(
+  mm.client,
+  "talos_apply_config",
+  { ...pinned, config_file: config },
+  "The config, dry run, pinned to that certificate",
+);
+sim.cluster.rebootCalls = 0; // the simulated install and reboot take no time
+await step(
+  mm.client,
+  "talos_apply_config",
+  { ...pinned, config_file: config, dry_run: false, confirm: true },
+  "Applied: the node installs, reboots and joins the cluster",
+);
+await step(
+  mm.client,
+  "talos_version",
+  { nodes: ["10.5.0.6"] },
+  "Now a member: reached through the talosconfig, verified",
+);
+await mm.client.close();
+
 const ro = await connect({ TALOS_MCP_READ_ONLY: "true" });
 const roTools = new Set((await ro.client.listTools()).tools.map((t) => t.name));
 await ro.client.close();
 const hidden = tools.map((t) => t.name).filter((n) => !roTools.has(n));
 say("\n▶ Read-only mode (TALOS_MCP_READ_ONLY=true) lists no mutating tool");
 say(`  ${roTools.size} of ${tools.length} tools listed; hidden:`);
-say(`    ${hidden.slice(0, 4).join(", ")},`);
-say(`    ${hidden.slice(4).join(", ")}`);
+for (let i = 0; i < hidden.length; i += 5) {
+  say(`    ${hidden.slice(i, i + 5).join(", ")}${i + 5 < hidden.length ? "," : ""}`);
+}
 
 await sim.stop();
 say(`\nDone in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);

@@ -35,6 +35,7 @@ if (!HAVE_UPSTREAM) {
 const EXPECTED_RPCS: Record<string, string[]> = {
   "machine.MachineService": [
     "ApplyConfiguration",
+    "Bootstrap",
     "Containers",
     "Dmesg",
     "DiskStats",
@@ -60,7 +61,10 @@ const EXPECTED_RPCS: Record<string, string[]> = {
     "NetworkDeviceStats",
     "Processes",
     "Read",
+    "MetaDelete",
+    "MetaWrite",
     "Reboot",
+    "Reset",
     "Rollback",
     "ServiceList",
     "ServiceStart",

@@ -6,7 +6,7 @@
  * need no declaring (every certificate may call them).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageDefinition } from "../lib/talos/protos.ts";
@@ -18,6 +18,7 @@ const CP = "10.5.0.2";
 const WORKER = "10.5.0.5";
 const OLD_WORKER = "10.5.0.6"; // Talos 1.12: legacy fallbacks (ImageList, ImagePull, MachineService.Upgrade)
 const OUT = mkdtempSync(join(tmpdir(), "talos-mcp-rpcs-"));
+const CONFIG = join(OUT, "worker.yaml");
 
 /**
  * One representative call per tool, the mutating ones confirmed and aimed at
@@ -50,6 +51,10 @@ const CASES: Record<string, Record<string, unknown>> = {
   talos_kubeconfig: { path: join(OUT, "kubeconfig") },
   talos_etcd_snapshot: { path: join(OUT, "etcd.snapshot") },
   talos_upgrade_plan: { image: "ghcr.io/siderolabs/installer:v1.13.10" },
+  talos_apply_config: { nodes: [WORKER], config_file: CONFIG, dry_run: false, mode: "no-reboot", confirm: true },
+  talos_meta: { nodes: [WORKER], action: "write", key: "0x0c", value: "rack-7", confirm: true },
+  // On a cluster made new again below: etcd waits for its bootstrap.
+  talos_bootstrap: { nodes: [CP], confirm: true },
   talos_patch_config: { nodes: [WORKER], patch: "machine:\n  network:\n    hostname: web-1\n" },
   talos_image_pull: { nodes: [WORKER, OLD_WORKER], image: "docker.io/library/busybox:1.37", confirm: true },
   talos_service_action: { nodes: [WORKER], service_name: "kubelet", action: "restart", confirm: true },
@@ -57,6 +62,17 @@ const CASES: Record<string, Record<string, unknown>> = {
   talos_upgrade: { nodes: [WORKER, OLD_WORKER], image: "ghcr.io/siderolabs/installer:v1.13.10", confirm: true },
   // After the upgrade: the worker has a previous version to go back to.
   talos_rollback: { nodes: [WORKER], confirm: true },
+  talos_reset: { nodes: [OLD_WORKER], reboot: true, confirm: true },
+  talos_shutdown: { nodes: ["10.5.0.4"], confirm: true }, // a control plane: 2 of 3 etcd members stay up
+};
+
+/** Model changes some calls need first (the simulator's model is the test's to set up). */
+const BEFORE: Record<string, () => void> = {
+  talos_apply_config: () => writeFileSync(CONFIG, h.sim.cluster.find(WORKER)!.machineConfig),
+  talos_bootstrap: () => {
+    h.sim.cluster.etcdBootstrapped = false;
+    for (const n of h.sim.cluster.controlPlanes()) h.sim.cluster.setService(n.ip, "etcd", { state: "Preparing" });
+  },
 };
 
 let h: Harness;
@@ -69,6 +85,7 @@ beforeAll(async () => {
     env: { TALOS_MCP_POLL_INTERVAL_MS: "10" },
   });
   for (const [tool, args] of Object.entries(CASES)) {
+    BEFORE[tool]?.();
     const before = h.sim.calls.length;
     ok(await h.call(tool, args));
     made.set(tool, h.sim.calls.slice(before).map((c) => c.method));

@@ -87,11 +87,16 @@ describe("tools/list", () => {
       expect(readOnly.has(t.name)).toBe(false);
     }
     expect(mutating.map((t) => t.name).sort()).toEqual([
+      "talos_apply_config",
+      "talos_bootstrap",
       "talos_image_pull",
+      "talos_meta",
       "talos_patch_config",
       "talos_reboot",
+      "talos_reset",
       "talos_rollback",
       "talos_service_action",
+      "talos_shutdown",
       "talos_upgrade",
     ]);
     for (const t of mutating) {

@@ -8,7 +8,7 @@ import { maskValue } from "../secrets.ts";
 export type Outcome = "ok" | "denied" | "error";
 
 /** Arguments whose content never reaches the audit log, only their size. */
-const CONTENT_ARGS = new Set(["patch"]);
+const CONTENT_ARGS = new Set(["patch", "value"]); // talos_patch_config's patch, talos_meta's value
 
 /** The arguments as logged: content arguments replaced by their size, secrets masked. */
 export function redactArgs(args: Record<string, unknown>, showSecrets: boolean): Record<string, unknown> {

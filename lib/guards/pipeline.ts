@@ -9,7 +9,7 @@ import { etcdView } from "../talos/etcd_health.ts";
 import { nodeVersions } from "../talos/node_versions.ts";
 import { type Sessions, targetNodes } from "../talos/session.ts";
 import type { ToolContext, ToolSpec } from "../tools/define.ts";
-import { toolSchemas } from "../tools/schema.ts";
+import { isInsecureArg, toolSchemas } from "../tools/schema.ts";
 import { confirmRefusal } from "./confirm.ts";
 import { askHuman, consentMessage } from "./elicit.ts";
 import { checkPath, PathError } from "../policy/paths.ts";
@@ -32,6 +32,8 @@ export interface GuardCall {
 /** A guard returns why it refuses the call, or undefined to let it go on. */
 type Guard = (call: GuardCall) => Promise<string | undefined>;
 
+const none = Promise.resolve(undefined);
+
 /**
  * Every tool call passes these steps in this order; the first refusal ends the
  * call as "denied" (audited for mutating tools). The cheap, local checks come
@@ -49,11 +51,14 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],
   // 5. One minor version per upgrade step (Version RPC per node).
   ["upgrade path", upgradePath],
-  // 6. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
+  // 6. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same
+  //    cluster. Before the etcd guard, whose dry runs would otherwise send a config this step refuses.
+  ["preconditions", (c) => acts(c) && c.tool.preconditions ? c.tool.preconditions(c.args as never, c.ctx) : none],
+  // 7. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
   //    Before consent: the human is never asked about a call that would be refused, and is told the outage
   //    a small cluster cannot avoid.
   ["etcd quorum", etcdQuorum],
-  // 7. The human, when the client supports elicitation (reads only before consent, never a change).
+  // 8. The human, when the client supports elicitation (reads only before consent, never a change).
   ["human consent", humanConsent],
 ];
 
@@ -76,11 +81,12 @@ export const isMutating = (t: ToolSpec): boolean => !!t.confirm || !t.annotation
 const acts = (c: GuardCall) => !!c.tool.confirm && !c.tool.dryRun?.(c.args as never);
 
 function validateArgs(c: GuardCall): string | undefined {
-  const parsed = v.safeParse(toolSchemas(c.tool).input, c.raw);
-  if (!parsed.success) return describeIssues(c.tool, parsed.issues);
+  const insecure = c.ctx.config.enableInsecure;
+  const parsed = v.safeParse(toolSchemas(c.tool, insecure).input, c.raw);
+  if (!parsed.success) return describeIssues(c.tool, parsed.issues, insecure);
   c.args = parsed.output as Record<string, unknown>;
   try {
-    c.tool.check?.(c.args as never);
+    c.tool.check?.(c.args as never, c.ctx.config);
   } catch (err) {
     if (err instanceof ToolError) return err.message;
     throw err;
@@ -159,10 +165,14 @@ function guardPaths(tool: ToolSpec, args: Record<string, unknown>, allowed: read
 }
 
 /** Valibot issues as one line an agent can fix its call from. */
-function describeIssues(tool: ToolSpec, issues: readonly v.BaseIssue<unknown>[]): string {
-  const allowed = Object.keys((toolSchemas(tool).input as unknown as { entries: object }).entries);
+function describeIssues(tool: ToolSpec, issues: readonly v.BaseIssue<unknown>[], insecure: boolean): string {
+  const allowed = Object.keys((toolSchemas(tool, insecure).input as unknown as { entries: object }).entries);
   const parts = issues.slice(0, 5).map((i) => {
     const path = i.path?.map((p) => String(p.key)).join(".") ?? "";
+    if (i.kind === "schema" && i.type === "strict_object" && isInsecureArg(tool, path)) {
+      return `"${path}" is for nodes in maintenance mode, which this server does not talk to: the operator must ` +
+        `set TALOS_MCP_ENABLE_INSECURE=true and list the node in TALOS_MCP_INSECURE_ALLOWED_NODES`;
+    }
     if (i.kind === "schema" && i.type === "strict_object" && path) {
       return `unknown argument "${path}" (allowed: ${allowed.join(", ") || "none"})`;
     }

@@ -45,6 +45,7 @@ const TYPES: Array<[string, string, string[], boolean?]> = [
   ["MountStatuses.runtime.talos.dev", "runtime", ["mounts"]],
   ["KernelParamStatuses.runtime.talos.dev", "runtime", ["sysctls"]],
   ["Versions.runtime.talos.dev", "runtime", []],
+  ["MetaKeys.runtime.talos.dev", "runtime", []],
 ];
 
 function singular(plural: string): string {

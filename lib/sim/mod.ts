@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ClusterSpec, SimCluster } from "./model.ts";
 import { CLIENT_ROLES, createPki, type SimPki, writeTalosconfig } from "./pki.ts";
+import { MaintenanceEndpoint } from "./maintenance.ts";
 import { type RecordedCall, SimEndpoint } from "./server.ts";
 
 export interface SimOptions extends ClusterSpec {
@@ -33,6 +34,11 @@ export interface Sim {
   calls: RecordedCall[];
   /** Calls to one method (short name like "Version" or the full path). */
   callsTo(method: string): RecordedCall[];
+  /**
+   * The maintenance-mode listener of a node (started on first use, then kept): where a node without a
+   * config serves its maintenance API. Answers UNAVAILABLE while the node is not in maintenance mode.
+   */
+  maintenance(ip: string): Promise<MaintenanceEndpoint>;
   stop(): Promise<void>;
 }
 
@@ -69,13 +75,26 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     Object.keys(CLIENT_ROLES).map((suffix) => ({
       name: `${cluster.name}${suffix}`,
       endpoints: endpointAddrs,
-      nodes: cluster.nodes.map((n) => n.ip),
+      nodes: cluster.configured().map((n) => n.ip),
       ca: pki.ca,
       client: pki.clients[suffix],
     })),
   );
+  const maintenance = new Map<string, Promise<MaintenanceEndpoint>>();
+  const maintenanceOf = (ip: string) => {
+    let m = maintenance.get(ip);
+    if (!m) {
+      const node = cluster.find(ip);
+      if (!node) throw new Error(`no simulated node ${ip}`);
+      const ep = new MaintenanceEndpoint(node, cluster, calls);
+      maintenance.set(ip, m = ep.listen(opts.host).then(() => ep));
+    }
+    return m;
+  };
+  for (const n of cluster.nodes) if (n.maintenance) await maintenanceOf(n.ip);
   return {
     cluster,
+    maintenance: maintenanceOf,
     pki,
     endpoints,
     talosconfig,
@@ -84,6 +103,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     callsTo: (method) => calls.filter((c) => c.method === method || c.method.endsWith(`/${method}`)),
     stop: () => {
       for (const e of endpoints) e.server.forceShutdown();
+      for (const m of maintenance.values()) void m.then((ep) => ep.server.forceShutdown());
       if (ownDir) rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();
     },

@@ -76,6 +76,17 @@ export interface SimNode {
   recentEvents?: Array<{ secondsAgo: number; type: string; data: Record<string, unknown> }>;
   /** Faults planted by lib/sim/scenarios.ts (etcd, kernel log, time, network, volumes, readiness). */
   planted?: import("./scenarios.ts").PlantedFaults;
+  /**
+   * Booted without a machine config (fresh from the ISO, or reset): apid cannot reach it; it serves only
+   * the maintenance API, without client certificates, on its own listener (lib/sim/maintenance.ts).
+   */
+  maintenance?: boolean;
+  /** Powered off (Shutdown, or Reset without reboot): unreachable until a test powers it on. */
+  poweredOff?: boolean;
+  /** Left etcd (a graceful Reset of a control plane): no longer a member. */
+  leftEtcd?: boolean;
+  /** META partition: key (0-255) → value. */
+  meta: Map<number, string>;
 }
 
 /** Figures behind Memory, LoadAvg, SystemStat and Mounts. */
@@ -94,6 +105,10 @@ export interface ClusterSpec {
   /** Talos version for every node, or per node index. */
   version?: string | string[];
   clusterName?: string;
+  /** Fresh nodes booted from the ISO without a config, after the others (default 0). */
+  maintenanceNodes?: number;
+  /** Whether etcd was bootstrapped (default true); false: a new cluster waiting for talos_bootstrap. */
+  etcdBootstrapped?: boolean;
 }
 
 const SHA: Record<string, string> = {};
@@ -142,6 +157,8 @@ function services(role: Role): SimService[] {
   }));
 }
 
+const PREPARING = { state: "Preparing", healthy: false, message: "Waiting for etcd to be bootstrapped" };
+
 function uint64(): string {
   return BigInt("0x" + randomBytes(8).toString("hex")).toString(); // usually > 2^53: must survive as a string
 }
@@ -155,6 +172,8 @@ export class SimCluster {
   rebootCalls = 2;
   /** exit_code LifecycleService.Upgrade ends with; set non-zero to simulate a failed install. */
   upgradeExitCode = 0;
+  /** Whether etcd was bootstrapped once (Bootstrap refuses a second time, as Talos does). */
+  etcdBootstrapped: boolean;
   private readonly listeners = new Set<(node: SimNode) => void>();
 
   constructor(spec: ClusterSpec = {}) {
@@ -179,8 +198,54 @@ export class SimCluster {
         services: services(role),
         machineConfig: machineConfig({ hostname, role, ip }, this.secrets),
         faults: {},
+        meta: new Map(),
       });
     }
+    this.etcdBootstrapped = spec.etcdBootstrapped ?? true;
+    if (!this.etcdBootstrapped) {
+      // etcd waits for Bootstrap on every control plane, as on a new Talos cluster.
+      for (const n of this.controlPlanes()) Object.assign(n.services.find((x) => x.id === "etcd")!, PREPARING);
+    }
+    for (let i = 0; i < (spec.maintenanceNodes ?? 0); i++) {
+      const ip = `10.5.0.${this.nodes.length + 2}`;
+      this.nodes.push({
+        ip,
+        // Talos names an unconfigured node after its MAC address until a config says otherwise.
+        hostname: `talos-${randomBytes(2).toString("hex")}-${i + 1}`,
+        role: "worker",
+        version: Array.isArray(spec.version) ? spec.version[0] : spec.version ?? "v1.13.9",
+        arch: "amd64",
+        bootId: randomUUID(),
+        etcdMemberId: uint64(),
+        services: [],
+        machineConfig: "",
+        faults: {},
+        meta: new Map(),
+        maintenance: true,
+      });
+    }
+  }
+
+  /**
+   * A maintenance-mode node accepted `config` (already validated): it installs, reboots and joins the
+   * cluster with the role and hostname the config gives it.
+   */
+  join(node: SimNode, config: string, role: Role, hostname?: string): void {
+    node.maintenance = false;
+    node.machineConfig = config;
+    node.role = role;
+    if (hostname) node.hostname = hostname;
+    node.services = services(role);
+    node.leftEtcd = false;
+    this.reboot(node);
+  }
+
+  /** Reset wiped the node's config: it boots into maintenance mode (or stays off until powered on). */
+  wipeConfig(node: SimNode): void {
+    node.maintenance = true;
+    node.machineConfig = "";
+    node.stagedConfig = undefined;
+    node.services = [];
   }
 
   /** By IP or hostname, as apid resolves a `node` target. */
@@ -252,8 +317,14 @@ export class SimCluster {
     this.changed(node);
   }
 
+  /** Configured control planes that are (still) etcd members. */
   controlPlanes(): SimNode[] {
-    return this.nodes.filter((n) => n.role === "controlplane");
+    return this.nodes.filter((n) => n.role === "controlplane" && !n.maintenance && !n.leftEtcd);
+  }
+
+  /** Nodes with a config: the cluster's members (maintenance-mode nodes are not, yet). */
+  configured(): SimNode[] {
+    return this.nodes.filter((n) => !n.maintenance);
   }
 
   /** Every COSI resource a node serves, computed from its current state (lib/sim/resources.ts). */

@@ -9,6 +9,7 @@ export const SIM_ROLE = {
   operator: "os:operator",
   reader: "os:reader",
   etcdBackup: "os:etcd:backup",
+  metaWriter: "os:meta:writer",
 } as const;
 
 const ADMIN = [SIM_ROLE.admin];
@@ -21,6 +22,8 @@ const M = "/machine.MachineService/";
 const ALLOWED: Record<string, readonly string[]> = {
   [`${M}ApplyConfiguration`]: ADMIN,
   [`${M}Read`]: ADMIN,
+  [`${M}Bootstrap`]: ADMIN,
+  [`${M}Reset`]: ADMIN,
   [`${M}Kubeconfig`]: ADMIN,
   [`${M}Rollback`]: ADMIN,
   [`${M}Upgrade`]: ADMIN,
@@ -36,6 +39,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   [`${M}EtcdDefragment`]: OPERATOR,
   [`${M}ImagePull`]: OPERATOR,
   "/machine.ImageService/Pull": OPERATOR,
+  [`${M}MetaWrite`]: [SIM_ROLE.admin, SIM_ROLE.metaWriter], // "admin, meta:writer" row
+  [`${M}MetaDelete`]: [SIM_ROLE.admin, SIM_ROLE.metaWriter],
   [`${M}EtcdSnapshot`]: [...OPERATOR, SIM_ROLE.etcdBackup],
   [`${M}EtcdMemberList`]: [...READER, SIM_ROLE.etcdBackup],
   [`${M}EtcdStatus`]: [...READER, SIM_ROLE.etcdBackup],

@@ -163,6 +163,7 @@ const SPECS: Record<string, [string, ToProto]> = {
     rotational: s.rotational,
     dev_path: s.dev_path,
   })],
+  "MetaKeys.runtime.talos.dev": ["MetaKeySpec", (s) => ({ value: s.value })],
   "Versions.runtime.talos.dev": ["VersionSpec", (s) => ({ version: s.version, name: s.name })],
 };
 

@@ -39,7 +39,7 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
       unknown: s.healthy === null,
     }, { owner: "v1alpha1.ServiceController" }));
   }
-  for (const n of cluster.nodes) {
+  for (const n of cluster.configured()) {
     out.push(r("cluster", "Members.cluster.talos.dev", n.hostname, {
       nodeId: n.etcdMemberId.slice(0, 10),
       addresses: [n.ip],
@@ -124,6 +124,10 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
         conditions: [{ type: "Ready", status: "True" }],
       }));
     }
+  }
+  for (const [key, value] of node.meta) {
+    // Talos names META key resources by the key in hex, two digits (0x0c).
+    out.push(r("runtime", "MetaKeys.runtime.talos.dev", `0x${key.toString(16).padStart(2, "0")}`, { value }));
   }
   for (const d of node.diagnostics ?? []) {
     out.push(r("runtime", "Diagnostics.runtime.talos.dev", d.id, { message: d.message, details: d.details }));

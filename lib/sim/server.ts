@@ -21,6 +21,8 @@ import { eventHandlers } from "./handlers/events.ts";
 import { healthHandlers } from "./handlers/health.ts";
 import { logHandlers } from "./handlers/logs.ts";
 import { machineHandlers } from "./handlers/machine.ts";
+import { metaHandlers } from "./handlers/meta.ts";
+import { powerHandlers } from "./handlers/power.ts";
 import { Code, type HandlerTable, type SimCall, SimError, sleep } from "./handlers/types.ts";
 import type { SimCluster, SimNode } from "./model.ts";
 
@@ -38,6 +40,8 @@ export interface RecordedCall {
   at: number;
   /** Stream calls: messages the handler sent (tests check that bounded reads stop the stream). */
   sent?: number;
+  /** Received by a maintenance-mode node's own listener, without a client certificate. */
+  insecure?: boolean;
 }
 
 /** Every simulated RPC, by domain. Add a table here for each new domain. */
@@ -56,9 +60,11 @@ const TABLES: HandlerTable[] = [
   logHandlers,
   eventHandlers,
   healthHandlers,
+  powerHandlers,
+  metaHandlers,
 ];
 
-function lookup<K extends keyof HandlerTable>(kind: K, path: string): HandlerTable[K][string] | undefined {
+export function lookup<K extends keyof HandlerTable>(kind: K, path: string): HandlerTable[K][string] | undefined {
   for (let i = TABLES.length - 1; i >= 0; i--) {
     const h = TABLES[i][kind][path];
     if (h) return h as HandlerTable[K][string];
@@ -116,7 +122,7 @@ export class SimEndpoint {
     this.calls.push({ method: path, node, nodes, endpoint: this.index, roles, request, at: Date.now() });
     // While the endpoint's own node reboots, its apid is gone too: nothing answers through it (a
     // one-control-plane cluster whose only endpoint reboots is unreachable for that while).
-    if (this.cluster.bootTick(this.self)) {
+    if (this.self.poweredOff || this.cluster.bootTick(this.self)) {
       throw new SimError(Code.UNAVAILABLE, `connection error: desc = "transport: connect: connection refused"`);
     }
     if (node.length > 1) throw new SimError(Code.INVALID_ARGUMENT, "node metadata must be single-valued");
@@ -133,7 +139,8 @@ export class SimEndpoint {
   /** The node apid would reach for `name` (absent: itself), or the status it would answer with. */
   private target(path: string, name: string | undefined, roles: string[]): SimNode {
     const target = name === undefined ? this.self : this.cluster.find(name);
-    if (!target || target.faults.down || this.cluster.bootTick(target)) {
+    // A powered-off node, and one in maintenance mode (its apid takes no forwarded calls), cannot be dialed.
+    if (!target || target.faults.down || target.poweredOff || target.maintenance || this.cluster.bootTick(target)) {
       throw new SimError(
         Code.UNAVAILABLE,
         `connection error: desc = "transport: Error while dialing: dial tcp ${name}:50000: connect: no route to host"`,

@@ -59,8 +59,11 @@ type Service<C, D> = { readonly [K in MethodNames<D>]: Method<K extends keyof C 
 
 export type TalosApi = { readonly [S in keyof Generated]: Service<Generated[S][0], Generated[S][1]> };
 
+/** What the API calls through: the verified client, or the maintenance-mode one (lib/talos/insecure.ts). */
+export type Transport = Pick<TalosClient, "unary" | "stream">;
+
 /** The typed API over `client`; parses the embedded protos on first use. */
-export async function talosApi(client: TalosClient): Promise<TalosApi> {
+export async function talosApi(client: Transport): Promise<TalosApi> {
   const pkg = await packageDefinition();
   const api: Record<string, Record<string, unknown>> = {};
   for (const [short, full] of Object.entries(SERVICES)) {

@@ -6,7 +6,7 @@
  */
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { ToolError } from "../errors.ts";
-import type { TalosSession } from "./session.ts";
+import type { ApiSession } from "./session.ts";
 import type { Resource__Output as RawResource } from "./proto_types/cosi/resource/Resource.ts";
 import type { Metadata__Output } from "./proto_types/cosi/resource/Metadata.ts";
 
@@ -33,11 +33,11 @@ export interface Resource {
 
 const RD_TYPE = "ResourceDefinitions.meta.cosi.dev";
 const DEFS_TTL_MS = 5 * 60_000;
-const defsCache = new WeakMap<TalosSession, { at: number; node?: string; defs: ResourceDefinition[] }>();
+const defsCache = new WeakMap<ApiSession, { at: number; node?: string; defs: ResourceDefinition[] }>();
 
 /** All resource definitions, read from `node` and cached per session for a few minutes. */
 export async function definitions(
-  session: TalosSession,
+  session: ApiSession,
   node?: string,
   signal?: AbortSignal,
 ): Promise<ResourceDefinition[]> {
@@ -132,7 +132,7 @@ function compact(r: RawResource | null): Resource {
 
 /** Get one resource by id. */
 export async function getResource(
-  session: TalosSession,
+  session: ApiSession,
   node: string,
   namespace: string,
   type: string,
@@ -148,7 +148,7 @@ export async function getResource(
 
 /** List resources of a type, stopping after `limit` (the stream is cancelled, not drained). */
 export async function listResources(
-  session: TalosSession,
+  session: ApiSession,
   node: string,
   namespace: string,
   type: string,

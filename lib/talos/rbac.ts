@@ -11,6 +11,7 @@ export const ROLE = {
   operator: "os:operator",
   reader: "os:reader",
   etcdBackup: "os:etcd:backup",
+  metaWriter: "os:meta:writer",
 } as const;
 
 const A = [ROLE.admin];
@@ -20,6 +21,8 @@ const AOR = [ROLE.admin, ROLE.operator, ROLE.reader];
 const RULES: Record<string, readonly string[]> = {
   "/machine.MachineService/ApplyConfiguration": A,
   "/machine.MachineService/Read": A,
+  "/machine.MachineService/Bootstrap": A,
+  "/machine.MachineService/Reset": A,
   "/machine.MachineService/Kubeconfig": A,
   "/machine.MachineService/Rollback": A,
   "/machine.MachineService/Upgrade": A,
@@ -35,6 +38,9 @@ const RULES: Record<string, readonly string[]> = {
   "/machine.MachineService/EtcdDefragment": AO,
   "/machine.MachineService/ImagePull": AO,
   "/machine.ImageService/Pull": AO,
+  // os:meta:writer exists from Talos 1.13; before, META writes were admin-only.
+  "/machine.MachineService/MetaWrite": [ROLE.admin, ROLE.metaWriter],
+  "/machine.MachineService/MetaDelete": [ROLE.admin, ROLE.metaWriter],
   "/machine.MachineService/EtcdSnapshot": [ROLE.admin, ROLE.operator, ROLE.etcdBackup],
   "/machine.MachineService/EtcdMemberList": [...AOR, ROLE.etcdBackup],
   "/machine.MachineService/EtcdStatus": [...AOR, ROLE.etcdBackup],

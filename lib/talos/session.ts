@@ -27,6 +27,9 @@ export interface TalosSession {
   hostnames: Map<string, string>;
 }
 
+/** What calls need of a session: the typed API (also what a maintenance-mode connection offers). */
+export type ApiSession = Pick<TalosSession, "api">;
+
 type Env = Record<string, string | undefined>;
 
 export class Sessions {

@@ -49,8 +49,14 @@ export interface ToolSpec<E extends Entries = Entries> {
   confirm?: boolean;
   /** For confirm tools: these arguments change nothing (a dry run), so no consent is needed. */
   dryRun?(args: Args<E>): boolean;
-  /** Argument combinations the schema cannot express; throws ToolError before any RPC. */
-  check?(args: Args<E>): void;
+  /** Argument combinations the schema cannot express (and the server's settings allow); throws ToolError before any RPC. */
+  check?(args: Args<E>, config: Readonly<Config>): void;
+  /**
+   * What must hold before the call may act, asked of the cluster with reads only (bootstrap: etcd runs
+   * nowhere yet; a config: the node's cluster identity). Returns why the call is refused, or undefined.
+   * Runs before the etcd guard and consent: the human is never asked about a call that is refused.
+   */
+  preconditions?(args: Args<E>, ctx: ToolContext): Promise<string | undefined>;
   /** One sentence for the human asked to consent: what the call will do. */
   action?(args: Args<E>): string;
   /**

@@ -3,8 +3,8 @@ import * as v from "valibot";
 import { first, loadAvg, memory, mounts, num, systemStat } from "../talos/node_stats.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { context, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { certFingerprint, context, insecureArgs, nodes, perNodeOutput } from "./params.ts";
+import { insecureTarget, perNode, perNodeOrInsecure } from "./per_node.ts";
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
@@ -122,9 +122,10 @@ export const disksTool = defineTool({
   name: "talos_disks",
   title: "Node: disks",
   description: "Block devices per node: device, size, model, serial, type, and which one holds Talos. " +
-    "Use before choosing an install disk or when storage is missing.",
+    "Use before choosing an install disk (insecure: on a node in maintenance mode) or when storage is missing.",
   annotations: READ_ONLY,
-  input: { context, nodes },
+  input: { context, nodes, ...insecureArgs },
+  check: (a, config) => void insecureTarget(a, config),
   output: perNodeOutput({
     disks: v.array(v.object({
       device: v.string(),
@@ -135,9 +136,10 @@ export const disksTool = defineTool({
       system_disk: v.optional(v.boolean()),
       readonly: v.optional(v.boolean()),
     })),
+    cert_fingerprint: certFingerprint,
   }),
   run: (args, ctx) =>
-    perNode(ctx, args, async (s, node) => {
+    perNodeOrInsecure(ctx, args, async (s, node) => {
       const res = await s.api.storage.Disks(
         {},
         { node, signal: ctx.signal },

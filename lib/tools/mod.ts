@@ -11,7 +11,11 @@ import { healthTool } from "./health.ts";
 import { imagePullTool, imagesTool } from "./images.ts";
 import { dmesgTool, logsTool } from "./logs.ts";
 import { netstatTool, networkTool } from "./network.ts";
+import { applyConfigTool } from "./apply_config.ts";
+import { bootstrapTool } from "./bootstrap.ts";
+import { metaTool } from "./meta.ts";
 import { patchConfigTool } from "./patch_config.ts";
+import { resetTool, shutdownTool } from "./power.ts";
 import { rebootTool, rollbackTool } from "./reboot.ts";
 import { getTool, resourceDefinitionsTool } from "./resources.ts";
 import { serviceActionTool } from "./service_action.ts";
@@ -61,4 +65,10 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   rollbackTool,
   patchConfigTool,
   imagePullTool,
+  // Node lifecycle: new nodes, new clusters, power and wipes.
+  applyConfigTool,
+  bootstrapTool,
+  shutdownTool,
+  resetTool,
+  metaTool,
 ];

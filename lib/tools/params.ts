@@ -62,3 +62,42 @@ export const explicitNodes = v.pipe(
 export const confirm = v.optional(
   v.boolean(),
 );
+
+/**
+ * Maintenance mode (a node booted without a config): talk to it without verifying its certificate,
+ * pinned instead (lib/talos/insecure.ts). Offered in every schema, refused unless the operator set
+ * TALOS_MCP_ENABLE_INSECURE and the node is in TALOS_MCP_INSECURE_ALLOWED_NODES.
+ */
+export const insecureArgs = {
+  insecure: v.optional(
+    v.pipe(
+      v.boolean(),
+      v.description(
+        "Talk to a node in maintenance mode (booted without a config): TLS without verifying the node, its " +
+          "certificate pinned instead. Needs TALOS_MCP_ENABLE_INSECURE on the server; never for configured nodes.",
+      ),
+    ),
+  ),
+  endpoint: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(64),
+      v.description("With insecure: the node's IP or IP:port (port 50000 by default)."),
+    ),
+  ),
+  cert_fingerprint: v.optional(
+    v.pipe(
+      v.string(),
+      v.maxLength(100),
+      v.description(
+        "With insecure: SHA-256 (hex) of the node's certificate to insist on; results report the one seen.",
+      ),
+    ),
+  ),
+};
+
+/** In results of calls that may be insecure: the certificate the node presented, to pin next time. */
+export const certFingerprint = v.pipe(
+  v.string(),
+  v.description("With insecure: SHA-256 of the certificate the node presented; pass it as cert_fingerprint next time."),
+);

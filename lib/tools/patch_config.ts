@@ -5,18 +5,14 @@
  */
 import * as v from "valibot";
 import { stringify } from "yaml";
-import { ToolError } from "../errors.ts";
 import { maskText } from "../secrets.ts";
 import { applyPatch, sameConfig } from "../talos/config_patch.ts";
 import { getResource } from "../talos/cosi.ts";
-import { fanOut } from "../talos/fan_out.ts";
+import { APPLY_MODES, applyConfiguration, wouldReboot } from "../talos/apply_config.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
-import type { ApplyConfigurationResponse__Output } from "../talos/proto_types/machine/ApplyConfigurationResponse.ts";
-
-const MODE = { auto: "AUTO", "no-reboot": "NO_REBOOT", reboot: "REBOOT", staged: "STAGED", try: "TRY" } as const;
 
 export const patchConfigTool = defineTool({
   name: "talos_patch_config",
@@ -39,7 +35,7 @@ export const patchConfigTool = defineTool({
     dry_run: v.optional(v.pipe(v.boolean(), v.description("Only show the diff (default true).")), true),
     mode: v.optional(
       v.pipe(
-        v.picklist(["auto", "no-reboot", "reboot", "staged", "try"]),
+        v.picklist(APPLY_MODES),
         v.description("How to apply (default auto; Talos 1.14 refuses reboot)."),
       ),
       "auto",
@@ -60,7 +56,7 @@ export const patchConfigTool = defineTool({
     }`,
   // reboot reboots; auto reboots only when the node says the change needs it (Talos ≤ 1.13).
   etcdImpact: ({ mode }) => (mode === "reboot" || mode === "auto" ? "together" : undefined),
-  downNodes: (args, ctx) => (args.mode === "auto" ? wouldReboot(args, ctx) : Promise.resolve(args.nodes ?? [])),
+  downNodes: (args, ctx) => (args.mode === "auto" ? rebootingNodes(args, ctx) : Promise.resolve(args.nodes ?? [])),
   run: (args, ctx) =>
     perNode(ctx, args, async (s, node) => {
       const { kind, docs, changed } = await patched(s, node, args.patch, ctx.signal);
@@ -71,19 +67,7 @@ export const patchConfigTool = defineTool({
           details: "No changes: the patch leaves the config as it is; nothing was sent.",
         };
       }
-      let res: ApplyConfigurationResponse__Output;
-      try {
-        res = await apply(s, node, docs, MODE[args.mode], args.dry_run, ctx.signal);
-      } catch (err) {
-        if (err instanceof ToolError && err.code === "UNIMPLEMENTED" && args.mode === "reboot") {
-          throw new ToolError(
-            `node ${node} refuses mode reboot (Talos 1.14 removed it). Apply with mode auto or no-reboot, ` +
-              `then reboot with talos_reboot if the change needs it.`,
-            "UNIMPLEMENTED",
-          );
-        }
-        throw err;
-      }
+      const res = await applyConfiguration(s, node, render(docs), args.mode, args.dry_run, ctx.signal);
       const m = res.messages?.[0];
       const details = m?.mode_details ?? "";
       return {
@@ -104,31 +88,14 @@ async function patched(s: TalosSession, node: string, patch: string, signal: Abo
   return { kind, docs, changed: !sameConfig(before, docs) };
 }
 
-function apply(
-  s: TalosSession,
-  node: string,
-  docs: unknown[],
-  mode: (typeof MODE)[keyof typeof MODE],
-  dryRun: boolean,
-  signal: AbortSignal,
-): Promise<ApplyConfigurationResponse__Output> {
-  const data = Buffer.from(docs.map((d) => stringify(d)).join("---\n"));
-  return s.api.machine.ApplyConfiguration({ data, mode, dry_run: dryRun }, { node, signal });
-}
+/** Documents as the YAML stream ApplyConfiguration takes. */
+const render = (docs: unknown[]) => Buffer.from(docs.map((d) => stringify(d)).join("---\n"));
 
-/**
- * The targets that mode auto would reboot: each node is asked in a dry run, and its reply's resolved mode
- * says REBOOT or NO_REBOOT (Talos 1.14 never reboots in auto). A node that cannot be asked counts as
- * rebooting, so the quorum guard errs on the safe side; one the patch leaves unchanged does not.
- */
-async function wouldReboot(args: { context?: string; nodes?: string[]; patch: string }, ctx: ToolContext) {
+/** The targets mode auto would reboot (lib/talos/apply_config.ts); a node the patch leaves unchanged does not. */
+async function rebootingNodes(args: { context?: string; nodes?: string[]; patch: string }, ctx: ToolContext) {
   const session = await ctx.session(args.context);
-  const nodes = args.nodes ?? [];
-  const outcomes = await fanOut(nodes, ctx.config.fanOutConcurrency, async (node) => {
+  return wouldReboot(session, args.nodes ?? [], ctx.config.fanOutConcurrency, ctx.signal, async (node) => {
     const { docs, changed } = await patched(session, node, args.patch, ctx.signal);
-    if (!changed) return false;
-    const res = await apply(session, node, docs, "AUTO", true, ctx.signal);
-    return res.messages?.[0]?.mode !== "NO_REBOOT";
+    return changed ? render(docs) : undefined;
   });
-  return outcomes.filter((o) => o.value !== false).map((o) => o.node);
 }

@@ -2,9 +2,13 @@
  * @module Runs a tool's per-node work across the targeted nodes and shapes the
  * result as `{nodes: [{node, hostname?, ...value | error}]}`.
  */
+import type { Config } from "../config.ts";
+import { ToolError } from "../errors.ts";
+import { nodePolicy } from "../policy/nodes.ts";
 import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
 import { learnHostnames } from "../talos/hostnames.ts";
-import { type TalosSession, targetNodes } from "../talos/session.ts";
+import { InsecureConnection, type InsecureTarget, normalizeFingerprint, parseEndpoint } from "../talos/insecure.ts";
+import { type ApiSession, type TalosSession, targetNodes } from "../talos/session.ts";
 import type { ToolContext } from "./define.ts";
 
 export interface Targeting {
@@ -61,4 +65,101 @@ export function shapeOutcomes<T extends Record<string, unknown>>(
     const head: NodeEntry = { node: o.node, ...(hostname && hostname !== o.node ? { hostname } : {}) };
     return o.error !== undefined ? { ...head, error: o.error, code: o.code } : { ...head, ...o.value };
   });
+}
+
+/** The maintenance-mode arguments (lib/tools/params.ts insecureArgs) with the nodes they go with. */
+export interface InsecureArgs extends Targeting {
+  insecure?: boolean;
+  endpoint?: string;
+  cert_fingerprint?: string;
+}
+
+/**
+ * Where an insecure call goes, checked against the server's settings before anything is sent (tools
+ * call it from `check`, so a refusal is a denied call); undefined for a normal, verified call.
+ */
+export function insecureTarget(args: InsecureArgs, config: Readonly<Config>): InsecureTarget | undefined {
+  if (!args.insecure) {
+    if (args.endpoint !== undefined || args.cert_fingerprint !== undefined) {
+      throw new ToolError(
+        "endpoint and cert_fingerprint go only with insecure: true (a node in maintenance mode); configured " +
+          "nodes are reached through the talosconfig's endpoints, verified.",
+        "INVALID_ARGUMENT",
+      );
+    }
+    return undefined;
+  }
+  if (!config.enableInsecure) {
+    throw new ToolError(
+      "insecure is turned off on this server: talos-mcp talks to unverified (maintenance-mode) nodes only when " +
+        "the operator sets TALOS_MCP_ENABLE_INSECURE=true and lists the nodes in " +
+        "TALOS_MCP_INSECURE_ALLOWED_NODES. Nothing was sent.",
+      "DENIED",
+    );
+  }
+  const raw = args.endpoint ?? (args.nodes?.length === 1 ? args.nodes[0] : undefined);
+  if (raw === undefined) {
+    throw new ToolError("insecure needs endpoint: the node's IP (or IP:port), e.g. 10.5.0.9.", "INVALID_ARGUMENT");
+  }
+  const ep = parseEndpoint(raw);
+  if (!ep) throw new ToolError(`endpoint "${raw}" is not an IP or IP:port, e.g. 10.5.0.9:50000.`, "INVALID_ARGUMENT");
+  if (args.nodes && (args.nodes.length !== 1 || args.nodes[0] !== ep.host)) {
+    throw new ToolError(
+      `With insecure, nodes must be exactly the endpoint's IP (${ep.host}): a node in maintenance mode forwards ` +
+        `no calls to other nodes.`,
+      "INVALID_ARGUMENT",
+    );
+  }
+  const pin = args.cert_fingerprint === undefined ? undefined : normalizeFingerprint(args.cert_fingerprint);
+  if (args.cert_fingerprint !== undefined && !pin) {
+    throw new ToolError("cert_fingerprint must be a SHA-256 in hex (64 digits; colons allowed).", "INVALID_ARGUMENT");
+  }
+  if (!nodePolicy(config.insecureAllowedNodes).allows(ep.host)) {
+    throw new ToolError(
+      `Node ${ep.host} is not in TALOS_MCP_INSECURE_ALLOWED_NODES (${config.insecureAllowedNodes.join(", ")}), ` +
+        `so talos-mcp will not talk to it without verifying it. Ask the operator to add it. Nothing was sent.`,
+      "DENIED",
+    );
+  }
+  return { ...ep, ...(pin ? { pin } : {}) };
+}
+
+/**
+ * `fn` against one node in maintenance mode, shaped like perNode's result; its entry carries the
+ * certificate fingerprint seen (also when the call failed), so the next call can pin it.
+ */
+export async function onInsecureNode<T extends Record<string, unknown>>(
+  ctx: ToolContext,
+  target: InsecureTarget,
+  fn: (session: ApiSession, node: string) => Promise<T>,
+): Promise<{ nodes: NodeEntry[] }> {
+  const { conn, api } = await InsecureConnection.open(
+    target,
+    ctx.config.callTimeoutMs,
+    nodePolicy(ctx.config.insecureAllowedNodes),
+    nodePolicy(ctx.config.allowedNodes),
+  );
+  try {
+    const [o] = await fanOut([target.host], 1, (node) => fn({ api }, node));
+    const seen = conn.seen ? { cert_fingerprint: conn.seen } : {};
+    return {
+      nodes: [
+        o.error !== undefined
+          ? { node: o.node, error: o.error, code: o.code, ...seen }
+          : { node: o.node, ...o.value, ...seen },
+      ],
+    };
+  } finally {
+    conn.close();
+  }
+}
+
+/** perNode for tools that also reach maintenance-mode nodes: `insecure` sends the one call there. */
+export function perNodeOrInsecure<T extends Record<string, unknown>>(
+  ctx: ToolContext,
+  args: InsecureArgs,
+  fn: (session: ApiSession, node: string) => Promise<T>,
+): Promise<{ nodes: NodeEntry[] }> {
+  const target = insecureTarget(args, ctx.config);
+  return target ? onInsecureNode(ctx, target, fn) : perNode(ctx, args, fn);
 }

@@ -4,8 +4,9 @@ import { ToolError } from "../errors.ts";
 import { definitions, getResource, listResources, resolveType, type Resource } from "../talos/cosi.ts";
 import { targetNodes } from "../talos/session.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { context, more, nodeName, nodes, perNodeOutput } from "./params.ts";
-import { nodesWithMore, perNode, withLimitNote } from "./per_node.ts";
+import { certFingerprint, context, insecureArgs, more, nodeName, nodes, perNodeOutput } from "./params.ts";
+import { insecureTarget, nodesWithMore, onInsecureNode, perNode, withLimitNote } from "./per_node.ts";
+import type { ApiSession } from "../talos/session.ts";
 
 export const resourceDefinitionsTool = defineTool({
   name: "talos_resource_definitions",
@@ -63,7 +64,7 @@ export const getTool = defineTool({
   title: "Resource: get",
   description: "Any COSI resource by type or alias (e.g. machinestatus, members, links, routes, " +
     "machineconfig), as structured specs per node. Lists a type when resource_id is absent. Find types " +
-    "with talos_resource_definitions first. Secrets in specs are masked.",
+    "with talos_resource_definitions first. Secrets in specs are masked. insecure: a node in maintenance mode.",
   annotations: READ_ONLY,
   input: {
     context,
@@ -82,13 +83,35 @@ export const getTool = defineTool({
       v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000), v.description("Max resources per node (100).")),
       100,
     ),
+    ...insecureArgs,
   },
   output: {
     type: v.string(),
     namespace: v.string(),
-    ...perNodeOutput({ resources: v.array(resource), more }),
+    ...perNodeOutput({ resources: v.array(resource), more, cert_fingerprint: certFingerprint }),
   },
+  check: (a, config) => void insecureTarget(a, config),
   run: async (args, ctx) => {
+    const target = insecureTarget(args, ctx.config);
+    const shape = ({ namespace: _ns, type: _type, ...rest }: Resource) => rest;
+    const read = async (s: ApiSession, node: string, type: string, namespace: string) => {
+      if (args.resource_id) {
+        const r = await getResource(s, node, namespace, type, args.resource_id, ctx.signal);
+        return { resources: [shape(r)] };
+      }
+      const { items, more } = await listResources(s, node, namespace, type, args.limit, ctx.signal);
+      return { resources: items.map(shape), ...(more ? { more: true } : {}) };
+    };
+    if (target) {
+      // Maintenance mode: one node, its own definitions; the type is resolved on the same connection.
+      let named: { type: string; namespace: string } = { type: args.resource_type, namespace: args.namespace ?? "" };
+      const result = await onInsecureNode(ctx, target, async (s, node) => {
+        const def = resolveType(await definitions(s, node, ctx.signal), args.resource_type);
+        named = { type: def.type, namespace: args.namespace ?? def.defaultNamespace };
+        return await read(s, node, named.type, named.namespace);
+      });
+      return { ...named, ...result };
+    }
     const session = await ctx.session(args.context);
     const first = targetNodes(session.ctx, args.nodes)[0];
     const def = resolveType(await definitions(session, first, ctx.signal), args.resource_type);
@@ -98,15 +121,7 @@ export const getTool = defineTool({
     }
     // Type and namespace are said once at the top; each resource keeps only what differs. Secrets in
     // specs are masked by the server's pass over every result (lib/server.ts), nothing is cut before it.
-    const shape = ({ namespace: _ns, type: _type, ...rest }: Resource) => rest;
-    const result = await perNode(ctx, args, async (s, node) => {
-      if (args.resource_id) {
-        const r = await getResource(s, node, namespace, def.type, args.resource_id, ctx.signal);
-        return { resources: [shape(r)] };
-      }
-      const { items, more } = await listResources(s, node, namespace, def.type, args.limit, ctx.signal);
-      return { resources: items.map(shape), ...(more ? { more: true } : {}) };
-    });
+    const result = await perNode(ctx, args, (s, node) => read(s, node, def.type, namespace));
     const capped = nodesWithMore(result);
     return withLimitNote(
       { type: def.type, namespace, ...result },

@@ -10,7 +10,7 @@
 import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
 import type { ToolSpec } from "./define.ts";
-import { confirm, context, explicitNodes, nodes } from "./params.ts";
+import { confirm, context, explicitNodes, insecureArgs, nodes } from "./params.ts";
 
 export interface ToolSchemas {
   input: v.GenericSchema;
@@ -69,12 +69,23 @@ function inputJson(entries: v.ObjectEntries, input: v.GenericSchema): Record<str
   return out;
 }
 
-export function toolSchemas(tool: ToolSpec): ToolSchemas {
-  let s = cache.get(tool);
+/** The maintenance-mode arguments: in a tool's schema only when the operator enabled them. */
+const INSECURE_KEYS = new Set(Object.keys(insecureArgs));
+const cacheWithInsecure = new WeakMap<ToolSpec, ToolSchemas>();
+
+/**
+ * A tool's schemas. `insecure` (TALOS_MCP_ENABLE_INSECURE): the maintenance-mode arguments (insecure,
+ * endpoint, cert_fingerprint) are offered; otherwise they are left out, so an agent neither pays for them in
+ * every tools/list nor tries them where they can only be refused.
+ */
+export function toolSchemas(tool: ToolSpec, insecure = false): ToolSchemas {
+  const memo = insecure ? cacheWithInsecure : cache;
+  let s = memo.get(tool);
   if (!s) {
     // Strict: an unknown key is usually a typo (`node` for `nodes`) that would otherwise widen the call.
     // Mutating tools: `nodes` becomes required and `confirm` is added (the confirm contract, lib/guards/confirm.ts).
-    const entries = tool.confirm ? { ...tool.input, nodes: explicitNodes, confirm } : tool.input;
+    const all: v.ObjectEntries = tool.confirm ? { ...tool.input, nodes: explicitNodes, confirm } : tool.input;
+    const entries = insecure ? all : Object.fromEntries(Object.entries(all).filter(([k]) => !INSECURE_KEYS.has(k)));
     const input = v.strictObject(entries);
     s = {
       input,
@@ -83,7 +94,10 @@ export function toolSchemas(tool: ToolSpec): ToolSchemas {
       // out here and allowed as additional properties.
       outputJson: compactOutput(json(v.object(tool.output))) as Record<string, unknown>,
     };
-    cache.set(tool, s);
+    memo.set(tool, s);
   }
   return s;
 }
+
+/** Whether `key` is a maintenance-mode argument `tool` would take with TALOS_MCP_ENABLE_INSECURE. */
+export const isInsecureArg = (tool: ToolSpec, key: string): boolean => INSECURE_KEYS.has(key) && key in tool.input;

@@ -1,16 +1,18 @@
 /** @module talos_version: the Talos build each node runs. */
 import * as v from "valibot";
 import { defineTool, READ_ONLY } from "./define.ts";
-import { context, nodes, perNodeOutput } from "./params.ts";
-import { perNode } from "./per_node.ts";
+import { certFingerprint, context, insecureArgs, nodes, perNodeOutput } from "./params.ts";
+import { insecureTarget, perNodeOrInsecure } from "./per_node.ts";
 
 export const versionTool = defineTool({
   name: "talos_version",
   title: "Node: Talos version",
   description: "Talos version, commit, Go version, arch and platform of each node. Cheap; use it to check " +
-    "reachability and versions before upgrades or when behaviour differs between nodes.",
+    "reachability and versions before upgrades or when behaviour differs between nodes. insecure: a node in " +
+    "maintenance mode.",
   annotations: READ_ONLY,
-  input: { context, nodes },
+  input: { context, nodes, ...insecureArgs },
+  check: (a, config) => void insecureTarget(a, config),
   output: perNodeOutput({
     tag: v.string(),
     sha: v.string(),
@@ -20,9 +22,10 @@ export const versionTool = defineTool({
     arch: v.string(),
     platform: v.string(),
     platform_mode: v.string(),
+    cert_fingerprint: certFingerprint,
   }),
   run: (args, ctx) =>
-    perNode(ctx, args, async (s, node) => {
+    perNodeOrInsecure(ctx, args, async (s, node) => {
       const res = await s.api.machine.Version({}, {
         node,
         signal: ctx.signal,

@@ -245,6 +245,33 @@ const CASES: Case[] = [
       }
     },
   },
+  {
+    name: "META keys: what either side writes, the other reads (MetaWrite, MetaDelete, MetaKeys' proto_spec)",
+    run: async ({ sim, go, ours }) => {
+      await go.call("talos_meta", { nodes: [WORKER], action: "write", key: "0x0d", value: "from-go", confirm: true });
+      const mine = entry(ok(await ours.call("talos_meta", { nodes: [WORKER], action: "read", key: 13 })), WORKER);
+      expect(mine.keys).toEqual([{ key: "0x0d", name: "UserReserved2", value: "from-go" }]);
+      ok(await ours.call("talos_meta", { nodes: [WORKER], action: "write", key: 14, value: "from-ts", confirm: true }));
+      const theirs = await go.call("talos_meta", { nodes: [WORKER], action: "read", key: "14" });
+      expect(theirs.resource.spec).toEqual({ value: "from-ts" });
+      await go.call("talos_meta", { nodes: [WORKER], action: "delete", key: "13", confirm: true });
+      expect([...sim.cluster.find(WORKER)!.meta.keys()]).toEqual([14]);
+    },
+  },
+  {
+    // Last: the worker reboots.
+    name: "Reset: the Go client's request and ours carry the same wipe",
+    run: async ({ sim, go, ours }) => {
+      const args = { nodes: [WORKER], reboot: true, system_labels_to_wipe: ["EPHEMERAL"], confirm: true };
+      await go.call("talos_reset", args);
+      sim.cluster.find(WORKER)!.rebootingFor = 0; // back at once, with its config (STATE was kept)
+      expect(sim.cluster.find(WORKER)!.maintenance).toBeFalsy();
+      ok(await ours.call("talos_reset", args));
+      // talosctl's machinery sends SYSTEM_DISK with labels, we send ALL (the labels alone decide); the rest agrees.
+      const [theirs, mine] = sim.callsTo("Reset").map((c) => ({ ...(c.request as object), mode: undefined }));
+      expect(mine).toEqual(theirs);
+    },
+  },
 ];
 
 const availability = goClientAvailability();

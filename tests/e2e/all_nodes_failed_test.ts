@@ -3,7 +3,7 @@
  * (isError), never a success with errors inside; the structured result still lists each node.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sim } from "../../lib/sim/mod.ts";
@@ -16,9 +16,15 @@ const NO_NODES = new Set(["talos_contexts", "talos_validate"]);
 
 const N = ["10.5.0.2", "10.5.0.5"];
 const OUT = mkdtempSync(join(tmpdir(), "talos-mcp-all-failed-"));
+const CONFIG = join(OUT, "config.yaml");
 
 /** Arguments that would succeed on a healthy cluster: what fails below is the nodes, not the call. */
 const ARGS: Record<string, Record<string, unknown>> = {
+  talos_apply_config: { nodes: [N[1]], config_file: CONFIG },
+  talos_bootstrap: { nodes: [N[0]], confirm: true },
+  talos_meta: { nodes: N, action: "read" },
+  talos_reset: { nodes: N, confirm: true },
+  talos_shutdown: { nodes: N, confirm: true },
   talos_containers: { nodes: N },
   talos_disks: { nodes: N },
   talos_dmesg: { nodes: N },
@@ -55,6 +61,7 @@ let h: Harness;
 
 beforeAll(async () => {
   sim = await startSim();
+  writeFileSync(CONFIG, sim.cluster.find(N[1])!.machineConfig);
   h = await inMemoryHarness({ simInstance: sim, env: { TALOS_MCP_WARMUP: "false", HOME: sim.dir } });
 });
 afterAll(async () => {

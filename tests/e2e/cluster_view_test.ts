@@ -104,9 +104,10 @@ describe.skipIf(!!skip)("cluster view in Chromium", () => {
     expect(await frame.textContent("article[data-node='10.5.0.5'] .err")).toContain(down.error);
     // The unhealthy kubelet, on its card.
     expect(await frame.textContent("article[data-node='10.5.0.3'] li.svc[data-service=kubelet]")).toBe(
-      "kubelet Running: node not ready: PLEG is not healthy",
+      'kubelet Running, unhealthy: "node not ready: PLEG is not healthy" (ServiceList)',
     );
-    expect(await frame.textContent("article[data-node='10.5.0.3'] [data-status]")).toBe("degraded");
+    // An unhealthy service keeps the machine from being ready (MachineStatus), as on a real node.
+    expect(await frame.textContent("article[data-node='10.5.0.3'] [data-status]")).toBe("not ready");
     expect(await frame.textContent("article[data-node='10.5.0.2'] [data-status]")).toBe("ready");
     // Bars show the figures of the result, one per disk.
     for (const n of summary.nodes.filter((n: any) => !n.error)) {
@@ -118,15 +119,17 @@ describe.skipIf(!!skip)("cluster view in Chromium", () => {
       expect(await pct("[data-bar=disk]")).toEqual(n.disks.map((d: any) => String(d.used_pct)));
       expect(await frame.textContent(`${card} dl`)).toContain(`Talos${n.talos}Kubernetes${n.kubernetes}`);
     }
-    // What is wrong: the down node first, then the kubelet; then the warnings the summary carries.
+    // What is wrong: the down node first, then the node that is not ready and its kubelet (a danger each); then
+    // every warning the summary carries.
     const problems = await frame.$$eval("#problems li", (lis) => lis.map((li) => [li.className, li.textContent]));
     expect(problems[0]).toEqual(["danger", `10.5.0.5unreachable: ${down.error}`]);
-    expect(problems[1]).toEqual([
+    expect(problems[1]).toEqual(["danger", "sim-cp-2 (10.5.0.3)not ready (stage running)"]);
+    expect(problems[2]).toEqual([
       "danger",
-      "sim-cp-2 (10.5.0.3)service kubelet Running: node not ready: PLEG is not healthy",
+      'sim-cp-2 (10.5.0.3)service kubelet: Running, unhealthy: "node not ready: PLEG is not healthy" (ServiceList)',
     ]);
     const warnings = summary.nodes.flatMap((n: any) => n.warnings ?? []);
-    expect(problems.slice(2).map(([, text]) => text).filter((t) => warnings.some((w: string) => t!.endsWith(w))))
+    expect(problems.slice(1).map(([, text]) => text).filter((t) => warnings.some((w: string) => t!.endsWith(w))))
       .toHaveLength(warnings.length);
 
     // etcd, fetched by the view through the host: three members, one leader, DB sizes.
@@ -277,14 +280,15 @@ describe.skipIf(!!skip)("cluster view escaping", () => {
     const summary = structured(result);
     // The hostile strings really reached the result the view is given.
     expect(summary.nodes[2].hostname).toBe(HOSTNAME);
-    expect(summary.nodes[1].unhealthy_services[0].message).toBe(SERVICE);
-    expect(summary.nodes[1].warnings).toContain(`diagnostic address-overlap: ${DIAGNOSTIC} (${DETAIL})`);
+    // The summary quotes a service's message as JSON, so its quotes arrive escaped; the tags arrive as they are.
+    expect(summary.nodes[1].warnings.find((w: string) => w.startsWith("service "))).toContain(JSON.stringify(SERVICE));
+    expect(summary.nodes[1].warnings).toContain(`Talos diagnostic address-overlap: ${DIAGNOSTIC} (${DETAIL})`);
 
     const page = await browser.context.newPage();
     const frame = await hostView(page, h, "talos_node_summary", {}, result);
     await frame.waitForSelector("body[data-etcd=done]");
     const text = await frame.textContent("body");
-    for (const s of [HOSTNAME, SERVICE, DIAGNOSTIC, DETAIL]) expect(text).toContain(s);
+    for (const s of [HOSTNAME, JSON.stringify(SERVICE), DIAGNOSTIC, DETAIL]) expect(text).toContain(s);
     // Nothing ran, and no element came out of the data: the view's one script, no img/svg/iframe.
     expect(await frame.evaluate(() => (window as any).__pwned)).toBeUndefined();
     expect(await frame.$$eval("script", (s) => s.length)).toBe(1);

@@ -29,21 +29,30 @@ describe("role-aware tools/list", () => {
     const reader = await names({ TALOS_CONTEXT: "sim-reader" });
     expect(admin).toContain("talos_kubeconfig");
     expect(admin.filter((n) => !operator.includes(n)).sort()).toEqual([
+      "talos_apply_config",
+      "talos_bootstrap",
       "talos_kubeconfig",
+      "talos_meta",
       "talos_patch_config",
       "talos_read_file",
+      "talos_reset",
       "talos_rollback",
       "talos_upgrade",
     ]);
     expect(admin.filter((n) => !reader.includes(n)).sort()).toEqual([
+      "talos_apply_config",
+      "talos_bootstrap",
       "talos_etcd_snapshot",
       "talos_image_pull",
       "talos_kubeconfig",
+      "talos_meta",
       "talos_patch_config",
       "talos_read_file",
       "talos_reboot",
+      "talos_reset",
       "talos_rollback",
       "talos_service_action",
+      "talos_shutdown",
       "talos_upgrade",
     ]);
     expect(reader).toContain("talos_node_summary");

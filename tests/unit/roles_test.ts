@@ -12,7 +12,33 @@ describe("role-aware tools", () => {
   });
 
   test.each([
-    [["os:operator"], ["talos_read_file", "talos_kubeconfig", "talos_upgrade", "talos_rollback", "talos_patch_config"]],
+    [["os:operator"], [
+      "talos_read_file",
+      "talos_kubeconfig",
+      "talos_upgrade",
+      "talos_rollback",
+      "talos_patch_config",
+      "talos_apply_config",
+      "talos_bootstrap",
+      "talos_reset",
+      "talos_meta",
+    ]],
+    // os:meta:writer may change META keys, and nothing else above reading.
+    [["os:reader", "os:meta:writer"], [
+      "talos_read_file",
+      "talos_kubeconfig",
+      "talos_etcd_snapshot",
+      "talos_service_action",
+      "talos_reboot",
+      "talos_upgrade",
+      "talos_rollback",
+      "talos_patch_config",
+      "talos_image_pull",
+      "talos_apply_config",
+      "talos_bootstrap",
+      "talos_shutdown",
+      "talos_reset",
+    ]],
     [["os:reader"], [
       "talos_read_file",
       "talos_kubeconfig",
@@ -23,6 +49,11 @@ describe("role-aware tools", () => {
       "talos_rollback",
       "talos_patch_config",
       "talos_image_pull",
+      "talos_apply_config",
+      "talos_bootstrap",
+      "talos_shutdown",
+      "talos_reset",
+      "talos_meta",
     ]],
     [["os:reader", "os:etcd:backup"], [
       "talos_read_file",
@@ -33,6 +64,11 @@ describe("role-aware tools", () => {
       "talos_rollback",
       "talos_patch_config",
       "talos_image_pull",
+      "talos_apply_config",
+      "talos_bootstrap",
+      "talos_shutdown",
+      "talos_reset",
+      "talos_meta",
     ]],
   ])("%p cannot use %p", (roles, hidden) => {
     expect(all.filter((n) => !usable(roles).includes(n))).toEqual(hidden);
@@ -55,6 +91,11 @@ describe("role-aware tools", () => {
     expect(of("talos_upgrade")).toEqual(["os:admin"]);
     expect(of("talos_rollback")).toEqual(["os:admin"]);
     expect(of("talos_patch_config")).toEqual(["os:admin"]);
+    expect(of("talos_apply_config")).toEqual(["os:admin"]);
+    expect(of("talos_bootstrap")).toEqual(["os:admin"]);
+    expect(of("talos_reset")).toEqual(["os:admin"]);
+    expect(of("talos_shutdown")).toEqual(["os:admin", "os:operator"]);
+    expect(of("talos_meta")).toEqual(["os:admin", "os:meta:writer"]);
   });
 
   test("the refusal names tool, role, RPC and context", () => {

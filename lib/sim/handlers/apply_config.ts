@@ -6,6 +6,7 @@
  */
 import { createTwoFilesPatch } from "diff";
 import { parseAllDocuments, stringify } from "yaml";
+import type { Role, SimCluster, SimNode } from "../model.ts";
 import { simVersion } from "../versions.ts";
 import { Code, type HandlerTable, one, SimError } from "./types.ts";
 
@@ -41,6 +42,30 @@ const DETAILS: Record<string, string> = {
   TRY: "Applied configuration in a try mode, it will be rolled back in 1m0s",
 };
 
+/**
+ * Maintenance mode: there is no config to diff against; applying one makes the node install, reboot
+ * and join the cluster with the config's machine type and hostname.
+ */
+function maintenanceApply(cluster: SimCluster, node: SimNode, text: string, docs: unknown[], dryRun: boolean) {
+  if (dryRun) {
+    return one({
+      mode: "REBOOT",
+      mode_details: "Dry run summary:\nNode is running in maintenance mode and does not have a config yet.",
+      warnings: [],
+    });
+  }
+  const v1 = docs.find(isV1alpha1) as { machine?: { type?: string } };
+  const role: Role = v1.machine?.type === "controlplane" ? "controlplane" : "worker";
+  const hostname = (docs.find((d) => (d as { kind?: string })?.kind === "HostnameConfig") as { hostname?: string })
+    ?.hostname;
+  cluster.join(node, text, role, hostname);
+  return one({
+    mode: "REBOOT",
+    mode_details: "Applied configuration in maintenance mode: the node installs Talos and reboots",
+    warnings: [],
+  });
+}
+
 export const applyConfigHandlers: HandlerTable = {
   unary: {
     [`${M}ApplyConfiguration`]: ({ node, cluster }, req) => {
@@ -52,6 +77,7 @@ export const applyConfigHandlers: HandlerTable = {
           "the config must contain the v1alpha1 document (machine and cluster)",
         );
       }
+      if (node.maintenance) return maintenanceApply(cluster, node, text, after, !!req.dry_run);
       const before = parse(node.machineConfig);
       const minor = simVersion(node.version)?.minor ?? 13;
       const mode: string = req.mode ?? "REBOOT";

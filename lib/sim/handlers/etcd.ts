@@ -36,6 +36,19 @@ function requireControlPlane({ node }: SimCall) {
 
 export const etcdHandlers: HandlerTable = {
   unary: {
+    // Once per cluster: the node starts etcd as a new cluster and the other control planes join it.
+    [`${M}Bootstrap`]: ({ node, cluster }) => {
+      if (node.role !== "controlplane") {
+        throw new SimError(Code.FAILED_PRECONDITION, "bootstrap is only supported on control plane nodes");
+      }
+      if (cluster.etcdBootstrapped) throw new SimError(Code.ALREADY_EXISTS, "etcd data directory is not empty");
+      cluster.etcdBootstrapped = true;
+      for (const n of cluster.controlPlanes()) {
+        Object.assign(n.services.find((s) => s.id === "etcd")!, { state: "Running", healthy: true, message: "" });
+        cluster.changed(n);
+      }
+      return one({});
+    },
     [`${M}EtcdMemberList`]: (call, req) => {
       requireControlPlane(call);
       // Without query_local the list goes through the cluster and needs a leader (quorum).

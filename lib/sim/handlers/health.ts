@@ -71,7 +71,7 @@ export const healthHandlers: HandlerTable = {
         ? named.map((ip: string) =>
           cluster.find(ip) ?? ({ ip, faults: { down: true }, services: [] } as unknown as SimNode)
         )
-        : cluster.nodes;
+        : cluster.configured();
       await send({ message: `discovered nodes: [${nodes.map((n) => JSON.stringify(n.ip)).join(" ")}]` });
       const admin = roles.includes(SIM_ROLE.admin);
       for (const [name, check] of CHECKS) {

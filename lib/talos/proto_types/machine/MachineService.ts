@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ApplyConfigurationRequest as _machine_ApplyConfigurationRequest, ApplyConfigurationRequest__Output as _machine_ApplyConfigurationRequest__Output } from '../machine/ApplyConfigurationRequest.ts';
 import type { ApplyConfigurationResponse as _machine_ApplyConfigurationResponse, ApplyConfigurationResponse__Output as _machine_ApplyConfigurationResponse__Output } from '../machine/ApplyConfigurationResponse.ts';
+import type { BootstrapRequest as _machine_BootstrapRequest, BootstrapRequest__Output as _machine_BootstrapRequest__Output } from '../machine/BootstrapRequest.ts';
+import type { BootstrapResponse as _machine_BootstrapResponse, BootstrapResponse__Output as _machine_BootstrapResponse__Output } from '../machine/BootstrapResponse.ts';
 import type { CPUInfoResponse as _machine_CPUInfoResponse, CPUInfoResponse__Output as _machine_CPUInfoResponse__Output } from '../machine/CPUInfoResponse.ts';
 import type { ContainersRequest as _machine_ContainersRequest, ContainersRequest__Output as _machine_ContainersRequest__Output } from '../machine/ContainersRequest.ts';
 import type { ContainersResponse as _machine_ContainersResponse, ContainersResponse__Output as _machine_ContainersResponse__Output } from '../machine/ContainersResponse.ts';
@@ -34,6 +36,10 @@ import type { LoadAvgResponse as _machine_LoadAvgResponse, LoadAvgResponse__Outp
 import type { LogsContainersResponse as _machine_LogsContainersResponse, LogsContainersResponse__Output as _machine_LogsContainersResponse__Output } from '../machine/LogsContainersResponse.ts';
 import type { LogsRequest as _machine_LogsRequest, LogsRequest__Output as _machine_LogsRequest__Output } from '../machine/LogsRequest.ts';
 import type { MemoryResponse as _machine_MemoryResponse, MemoryResponse__Output as _machine_MemoryResponse__Output } from '../machine/MemoryResponse.ts';
+import type { MetaDeleteRequest as _machine_MetaDeleteRequest, MetaDeleteRequest__Output as _machine_MetaDeleteRequest__Output } from '../machine/MetaDeleteRequest.ts';
+import type { MetaDeleteResponse as _machine_MetaDeleteResponse, MetaDeleteResponse__Output as _machine_MetaDeleteResponse__Output } from '../machine/MetaDeleteResponse.ts';
+import type { MetaWriteRequest as _machine_MetaWriteRequest, MetaWriteRequest__Output as _machine_MetaWriteRequest__Output } from '../machine/MetaWriteRequest.ts';
+import type { MetaWriteResponse as _machine_MetaWriteResponse, MetaWriteResponse__Output as _machine_MetaWriteResponse__Output } from '../machine/MetaWriteResponse.ts';
 import type { MountsResponse as _machine_MountsResponse, MountsResponse__Output as _machine_MountsResponse__Output } from '../machine/MountsResponse.ts';
 import type { NetstatRequest as _machine_NetstatRequest, NetstatRequest__Output as _machine_NetstatRequest__Output } from '../machine/NetstatRequest.ts';
 import type { NetstatResponse as _machine_NetstatResponse, NetstatResponse__Output as _machine_NetstatResponse__Output } from '../machine/NetstatResponse.ts';
@@ -42,6 +48,8 @@ import type { ProcessesResponse as _machine_ProcessesResponse, ProcessesResponse
 import type { ReadRequest as _machine_ReadRequest, ReadRequest__Output as _machine_ReadRequest__Output } from '../machine/ReadRequest.ts';
 import type { RebootRequest as _machine_RebootRequest, RebootRequest__Output as _machine_RebootRequest__Output } from '../machine/RebootRequest.ts';
 import type { RebootResponse as _machine_RebootResponse, RebootResponse__Output as _machine_RebootResponse__Output } from '../machine/RebootResponse.ts';
+import type { ResetRequest as _machine_ResetRequest, ResetRequest__Output as _machine_ResetRequest__Output } from '../machine/ResetRequest.ts';
+import type { ResetResponse as _machine_ResetResponse, ResetResponse__Output as _machine_ResetResponse__Output } from '../machine/ResetResponse.ts';
 import type { RollbackRequest as _machine_RollbackRequest, RollbackRequest__Output as _machine_RollbackRequest__Output } from '../machine/RollbackRequest.ts';
 import type { RollbackResponse as _machine_RollbackResponse, RollbackResponse__Output as _machine_RollbackResponse__Output } from '../machine/RollbackResponse.ts';
 import type { ServiceListResponse as _machine_ServiceListResponse, ServiceListResponse__Output as _machine_ServiceListResponse__Output } from '../machine/ServiceListResponse.ts';
@@ -69,6 +77,15 @@ export interface MachineServiceClient extends grpc.Client {
   applyConfiguration(argument: _machine_ApplyConfigurationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_ApplyConfigurationResponse__Output>): grpc.ClientUnaryCall;
   applyConfiguration(argument: _machine_ApplyConfigurationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_ApplyConfigurationResponse__Output>): grpc.ClientUnaryCall;
   applyConfiguration(argument: _machine_ApplyConfigurationRequest, callback: grpc.requestCallback<_machine_ApplyConfigurationResponse__Output>): grpc.ClientUnaryCall;
+  
+  Bootstrap(argument: _machine_BootstrapRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_BootstrapResponse__Output>): grpc.ClientUnaryCall;
+  Bootstrap(argument: _machine_BootstrapRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_BootstrapResponse__Output>): grpc.ClientUnaryCall;
+  Bootstrap(argument: _machine_BootstrapRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_BootstrapResponse__Output>): grpc.ClientUnaryCall;
+  Bootstrap(argument: _machine_BootstrapRequest, callback: grpc.requestCallback<_machine_BootstrapResponse__Output>): grpc.ClientUnaryCall;
+  bootstrap(argument: _machine_BootstrapRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_BootstrapResponse__Output>): grpc.ClientUnaryCall;
+  bootstrap(argument: _machine_BootstrapRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_BootstrapResponse__Output>): grpc.ClientUnaryCall;
+  bootstrap(argument: _machine_BootstrapRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_BootstrapResponse__Output>): grpc.ClientUnaryCall;
+  bootstrap(argument: _machine_BootstrapRequest, callback: grpc.requestCallback<_machine_BootstrapResponse__Output>): grpc.ClientUnaryCall;
   
   CPUInfo(argument: _google_protobuf_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_CPUInfoResponse__Output>): grpc.ClientUnaryCall;
   CPUInfo(argument: _google_protobuf_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_CPUInfoResponse__Output>): grpc.ClientUnaryCall;
@@ -227,6 +244,24 @@ export interface MachineServiceClient extends grpc.Client {
   memory(argument: _google_protobuf_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MemoryResponse__Output>): grpc.ClientUnaryCall;
   memory(argument: _google_protobuf_Empty, callback: grpc.requestCallback<_machine_MemoryResponse__Output>): grpc.ClientUnaryCall;
   
+  MetaDelete(argument: _machine_MetaDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MetaDeleteResponse__Output>): grpc.ClientUnaryCall;
+  MetaDelete(argument: _machine_MetaDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_MetaDeleteResponse__Output>): grpc.ClientUnaryCall;
+  MetaDelete(argument: _machine_MetaDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MetaDeleteResponse__Output>): grpc.ClientUnaryCall;
+  MetaDelete(argument: _machine_MetaDeleteRequest, callback: grpc.requestCallback<_machine_MetaDeleteResponse__Output>): grpc.ClientUnaryCall;
+  metaDelete(argument: _machine_MetaDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MetaDeleteResponse__Output>): grpc.ClientUnaryCall;
+  metaDelete(argument: _machine_MetaDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_MetaDeleteResponse__Output>): grpc.ClientUnaryCall;
+  metaDelete(argument: _machine_MetaDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MetaDeleteResponse__Output>): grpc.ClientUnaryCall;
+  metaDelete(argument: _machine_MetaDeleteRequest, callback: grpc.requestCallback<_machine_MetaDeleteResponse__Output>): grpc.ClientUnaryCall;
+  
+  MetaWrite(argument: _machine_MetaWriteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MetaWriteResponse__Output>): grpc.ClientUnaryCall;
+  MetaWrite(argument: _machine_MetaWriteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_MetaWriteResponse__Output>): grpc.ClientUnaryCall;
+  MetaWrite(argument: _machine_MetaWriteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MetaWriteResponse__Output>): grpc.ClientUnaryCall;
+  MetaWrite(argument: _machine_MetaWriteRequest, callback: grpc.requestCallback<_machine_MetaWriteResponse__Output>): grpc.ClientUnaryCall;
+  metaWrite(argument: _machine_MetaWriteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MetaWriteResponse__Output>): grpc.ClientUnaryCall;
+  metaWrite(argument: _machine_MetaWriteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_MetaWriteResponse__Output>): grpc.ClientUnaryCall;
+  metaWrite(argument: _machine_MetaWriteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MetaWriteResponse__Output>): grpc.ClientUnaryCall;
+  metaWrite(argument: _machine_MetaWriteRequest, callback: grpc.requestCallback<_machine_MetaWriteResponse__Output>): grpc.ClientUnaryCall;
+  
   Mounts(argument: _google_protobuf_Empty, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MountsResponse__Output>): grpc.ClientUnaryCall;
   Mounts(argument: _google_protobuf_Empty, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_MountsResponse__Output>): grpc.ClientUnaryCall;
   Mounts(argument: _google_protobuf_Empty, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_MountsResponse__Output>): grpc.ClientUnaryCall;
@@ -276,6 +311,15 @@ export interface MachineServiceClient extends grpc.Client {
   reboot(argument: _machine_RebootRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_RebootResponse__Output>): grpc.ClientUnaryCall;
   reboot(argument: _machine_RebootRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_RebootResponse__Output>): grpc.ClientUnaryCall;
   reboot(argument: _machine_RebootRequest, callback: grpc.requestCallback<_machine_RebootResponse__Output>): grpc.ClientUnaryCall;
+  
+  Reset(argument: _machine_ResetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_ResetResponse__Output>): grpc.ClientUnaryCall;
+  Reset(argument: _machine_ResetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_ResetResponse__Output>): grpc.ClientUnaryCall;
+  Reset(argument: _machine_ResetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_ResetResponse__Output>): grpc.ClientUnaryCall;
+  Reset(argument: _machine_ResetRequest, callback: grpc.requestCallback<_machine_ResetResponse__Output>): grpc.ClientUnaryCall;
+  reset(argument: _machine_ResetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_ResetResponse__Output>): grpc.ClientUnaryCall;
+  reset(argument: _machine_ResetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_ResetResponse__Output>): grpc.ClientUnaryCall;
+  reset(argument: _machine_ResetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_ResetResponse__Output>): grpc.ClientUnaryCall;
+  reset(argument: _machine_ResetRequest, callback: grpc.requestCallback<_machine_ResetResponse__Output>): grpc.ClientUnaryCall;
   
   Rollback(argument: _machine_RollbackRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_machine_RollbackResponse__Output>): grpc.ClientUnaryCall;
   Rollback(argument: _machine_RollbackRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_machine_RollbackResponse__Output>): grpc.ClientUnaryCall;
@@ -372,6 +416,8 @@ export interface MachineServiceClient extends grpc.Client {
 export interface MachineServiceHandlers extends grpc.UntypedServiceImplementation {
   ApplyConfiguration: grpc.handleUnaryCall<_machine_ApplyConfigurationRequest__Output, _machine_ApplyConfigurationResponse>;
   
+  Bootstrap: grpc.handleUnaryCall<_machine_BootstrapRequest__Output, _machine_BootstrapResponse>;
+  
   CPUInfo: grpc.handleUnaryCall<_google_protobuf_Empty__Output, _machine_CPUInfoResponse>;
   
   Containers: grpc.handleUnaryCall<_machine_ContainersRequest__Output, _machine_ContainersResponse>;
@@ -414,6 +460,10 @@ export interface MachineServiceHandlers extends grpc.UntypedServiceImplementatio
   
   Memory: grpc.handleUnaryCall<_google_protobuf_Empty__Output, _machine_MemoryResponse>;
   
+  MetaDelete: grpc.handleUnaryCall<_machine_MetaDeleteRequest__Output, _machine_MetaDeleteResponse>;
+  
+  MetaWrite: grpc.handleUnaryCall<_machine_MetaWriteRequest__Output, _machine_MetaWriteResponse>;
+  
   Mounts: grpc.handleUnaryCall<_google_protobuf_Empty__Output, _machine_MountsResponse>;
   
   Netstat: grpc.handleUnaryCall<_machine_NetstatRequest__Output, _machine_NetstatResponse>;
@@ -425,6 +475,8 @@ export interface MachineServiceHandlers extends grpc.UntypedServiceImplementatio
   Read: grpc.handleServerStreamingCall<_machine_ReadRequest__Output, _common_Data>;
   
   Reboot: grpc.handleUnaryCall<_machine_RebootRequest__Output, _machine_RebootResponse>;
+  
+  Reset: grpc.handleUnaryCall<_machine_ResetRequest__Output, _machine_ResetResponse>;
   
   Rollback: grpc.handleUnaryCall<_machine_RollbackRequest__Output, _machine_RollbackResponse>;
   
@@ -450,6 +502,7 @@ export interface MachineServiceHandlers extends grpc.UntypedServiceImplementatio
 
 export interface MachineServiceDefinition extends grpc.ServiceDefinition {
   ApplyConfiguration: MethodDefinition<_machine_ApplyConfigurationRequest, _machine_ApplyConfigurationResponse, _machine_ApplyConfigurationRequest__Output, _machine_ApplyConfigurationResponse__Output>
+  Bootstrap: MethodDefinition<_machine_BootstrapRequest, _machine_BootstrapResponse, _machine_BootstrapRequest__Output, _machine_BootstrapResponse__Output>
   CPUInfo: MethodDefinition<_google_protobuf_Empty, _machine_CPUInfoResponse, _google_protobuf_Empty__Output, _machine_CPUInfoResponse__Output>
   Containers: MethodDefinition<_machine_ContainersRequest, _machine_ContainersResponse, _machine_ContainersRequest__Output, _machine_ContainersResponse__Output>
   DiskStats: MethodDefinition<_google_protobuf_Empty, _machine_DiskStatsResponse, _google_protobuf_Empty__Output, _machine_DiskStatsResponse__Output>
@@ -471,12 +524,15 @@ export interface MachineServiceDefinition extends grpc.ServiceDefinition {
   Logs: MethodDefinition<_machine_LogsRequest, _common_Data, _machine_LogsRequest__Output, _common_Data__Output>
   LogsContainers: MethodDefinition<_google_protobuf_Empty, _machine_LogsContainersResponse, _google_protobuf_Empty__Output, _machine_LogsContainersResponse__Output>
   Memory: MethodDefinition<_google_protobuf_Empty, _machine_MemoryResponse, _google_protobuf_Empty__Output, _machine_MemoryResponse__Output>
+  MetaDelete: MethodDefinition<_machine_MetaDeleteRequest, _machine_MetaDeleteResponse, _machine_MetaDeleteRequest__Output, _machine_MetaDeleteResponse__Output>
+  MetaWrite: MethodDefinition<_machine_MetaWriteRequest, _machine_MetaWriteResponse, _machine_MetaWriteRequest__Output, _machine_MetaWriteResponse__Output>
   Mounts: MethodDefinition<_google_protobuf_Empty, _machine_MountsResponse, _google_protobuf_Empty__Output, _machine_MountsResponse__Output>
   Netstat: MethodDefinition<_machine_NetstatRequest, _machine_NetstatResponse, _machine_NetstatRequest__Output, _machine_NetstatResponse__Output>
   NetworkDeviceStats: MethodDefinition<_google_protobuf_Empty, _machine_NetworkDeviceStatsResponse, _google_protobuf_Empty__Output, _machine_NetworkDeviceStatsResponse__Output>
   Processes: MethodDefinition<_google_protobuf_Empty, _machine_ProcessesResponse, _google_protobuf_Empty__Output, _machine_ProcessesResponse__Output>
   Read: MethodDefinition<_machine_ReadRequest, _common_Data, _machine_ReadRequest__Output, _common_Data__Output>
   Reboot: MethodDefinition<_machine_RebootRequest, _machine_RebootResponse, _machine_RebootRequest__Output, _machine_RebootResponse__Output>
+  Reset: MethodDefinition<_machine_ResetRequest, _machine_ResetResponse, _machine_ResetRequest__Output, _machine_ResetResponse__Output>
   Rollback: MethodDefinition<_machine_RollbackRequest, _machine_RollbackResponse, _machine_RollbackRequest__Output, _machine_RollbackResponse__Output>
   ServiceList: MethodDefinition<_google_protobuf_Empty, _machine_ServiceListResponse, _google_protobuf_Empty__Output, _machine_ServiceListResponse__Output>
   ServiceRestart: MethodDefinition<_machine_ServiceRestartRequest, _machine_ServiceRestartResponse, _machine_ServiceRestartRequest__Output, _machine_ServiceRestartResponse__Output>
