@@ -154,6 +154,11 @@ const RENDER: Record<string, (r: CallToolResult) => void> = {
   },
 };
 
+RENDER.talos_validate = (r) => {
+  const v = r.structuredContent as { valid: boolean; errors: unknown[]; warnings: unknown[] };
+  line(`valid: ${v.valid}; ${v.errors.length} errors, ${v.warnings.length} warnings`);
+};
+
 const text = (r: CallToolResult) => (r.content as Array<{ text?: string }>).map((c) => c.text ?? "").join("");
 
 async function step(c: Client, name: string, args: Record<string, unknown>, why: string): Promise<void> {
@@ -238,6 +243,12 @@ await step(
   "talos_version",
   target,
   "Who is this? insecure: TLS without a CA, the certificate seen is reported",
+);
+await step(
+  mm.client,
+  "talos_validate",
+  { path: config },
+  "Is the config file one Talos accepts? Checked offline (schema and Talos' own rules), no node involved",
 );
 const pinned = { ...target, cert_fingerprint: fresh.fingerprint };
 await step(
