@@ -9,6 +9,7 @@
 import { ConfigError, loadConfig } from "./lib/config.ts";
 import { log, setLevel } from "./lib/log.ts";
 import { serveStdio } from "./lib/stdio.ts";
+import { PolicySource } from "./lib/guards/policy_source.ts";
 import { selectTools } from "./lib/tools/toolsets.ts";
 import { COMMIT, VERSION } from "./lib/version.ts";
 
@@ -78,6 +79,17 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   setLevel(config.logLevel);
+  let policy: PolicySource | undefined;
+  if (config.policyFile && !dashboard) {
+    try {
+      policy = new PolicySource(config.policyFile);
+    } catch (err) {
+      // Every mistake, each with its line and path: the server does not start on a policy it cannot read.
+      process.stderr.write(`talos-mcp: ${(err as Error).message}\n`);
+      return 2;
+    }
+    log("info", `policy from ${config.policyFile} in force (re-read when it changes or on SIGHUP)`);
+  }
   // Last resort: a promise someone forgot to handle must not take down a server other calls depend on.
   process.on("unhandledRejection", (err) => log("error", `unhandled rejection: ${(err as Error)?.stack ?? err}`));
   if (dashboard) {
@@ -87,9 +99,9 @@ async function main(argv: string[]): Promise<number> {
   if (httpAddr !== undefined || process.env.TALOS_MCP_HTTP_ADDR) {
     // Loaded only here: the stdio path never pays for the HTTP code.
     const { runHttp } = await import("./lib/http/mod.ts");
-    return runHttp(config, httpAddr) ?? -1;
+    return runHttp(config, httpAddr, policy) ?? -1;
   }
-  await serveStdio(config);
+  await serveStdio(config, policy);
   return -1; // keep running until stdin closes
 }
 

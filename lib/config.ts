@@ -6,11 +6,19 @@
 import { isIP } from "node:net";
 import { nodePolicy } from "./policy/nodes.ts";
 import { parseAllowedPaths } from "./policy/paths.ts";
+import { isProfile, narrowest, type Profile, PROFILES } from "./policy/profiles.ts";
 import { type Level, LEVELS } from "./log.ts";
 
 export interface Config {
-  /** Register no mutating tool at all. */
+  /** Register no mutating tool at all (TALOS_MCP_READ_ONLY=true, or profile readonly). */
   readOnly: boolean;
+  /**
+   * The safety profile of the whole server: the narrower of TALOS_MCP_PROFILE (default admin) and
+   * TALOS_MCP_READ_ONLY (true = readonly). A policy file and its grants can only narrow it further.
+   */
+  profile: Profile;
+  /** TALOS_MCP_POLICY: the policy file (lib/guards/policy_source.ts), re-read when it changes or on SIGHUP. */
+  policyFile?: string;
   /** Cap on the text of one tool result, in bytes. */
   maxOutputBytes: number;
   /** Prefixes talos_read_file / talos_list_files may touch; empty = all. */
@@ -157,10 +165,24 @@ function allowedPaths(env: Env): string[] {
   }
 }
 
+function profile(env: Env): Profile {
+  const raw = env.TALOS_MCP_PROFILE?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return "admin";
+  if (isProfile(raw)) return raw;
+  throw new ConfigError(
+    `TALOS_MCP_PROFILE=${env.TALOS_MCP_PROFILE} is not a profile: use one of ${PROFILES.join(", ")}`,
+  );
+}
+
 /** Parses the environment; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
+  // The stricter setting wins: READ_ONLY=true with PROFILE=admin is readonly (docs/policy.md).
+  const effective = narrowest(profile(env), bool(env, "TALOS_MCP_READ_ONLY", false) ? "readonly" : undefined);
+  const policyFile = env.TALOS_MCP_POLICY?.trim() || undefined;
   return Object.freeze({
-    readOnly: bool(env, "TALOS_MCP_READ_ONLY", false),
+    readOnly: effective === "readonly",
+    profile: effective,
+    ...(policyFile ? { policyFile } : {}),
     maxOutputBytes: bytes(env, "TALOS_MCP_MAX_OUTPUT", 64 * 1024, 1024, 16 << 20),
     allowedPaths: allowedPaths(env),
     showSecrets: bool(env, "TALOS_MCP_SHOW_SECRETS", false),

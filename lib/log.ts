@@ -2,6 +2,7 @@
  * @module Logging to stderr only: stdout carries the JSON-RPC stream. Lines
  * can also be mirrored to the MCP client as logging notifications.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { maskText } from "./secrets.ts";
 
 /** Log levels, least severe first (MCP's names; TALOS_MCP_LOG_LEVEL takes one). */
@@ -12,6 +13,14 @@ type Sink = (level: Level, message: string) => void;
 let mcpSink: Sink | undefined;
 // main.ts sets the validated TALOS_MCP_LOG_LEVEL before anything logs.
 let threshold: Level = "info";
+
+/** The caller of the tool call being served (HTTP: the token's subject), carried into every log line it raises. */
+const callers = new AsyncLocalStorage<string>();
+
+/** Runs `fn` with `caller` named in each log line it writes (`caller=<id>` after the level). */
+export function withCaller<T>(caller: string, fn: () => T): T {
+  return callers.run(caller, fn);
+}
 
 /** Mirror log lines to the connected MCP client (set once the server is up). */
 export function setMcpSink(sink: Sink | undefined): void {
@@ -29,7 +38,8 @@ export function setLevel(level: Level): void {
  */
 export function log(level: Level, raw: string): void {
   if (LEVELS.indexOf(level) < LEVELS.indexOf(threshold)) return;
-  const message = maskText(raw);
+  const caller = callers.getStore();
+  const message = caller === undefined ? maskText(raw) : `caller=${caller} ${maskText(raw)}`;
   process.stderr.write(`${new Date().toISOString()} ${level.toUpperCase()} ${message}\n`);
   mcpSink?.(level, message);
 }

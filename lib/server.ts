@@ -23,13 +23,15 @@ import { allNodesFailed, type CallResult, errorResult, nodesFailedResult, okResu
 import { auditLine, type Outcome, outcomeOf } from "./guards/audit.ts";
 import { type GuardCall, isMutating, runGuards } from "./guards/pipeline.ts";
 import { mayUse } from "./guards/roles.ts";
-import { audit, type Level, log, setMcpSink } from "./log.ts";
+import { audit, type Level, log, setMcpSink, withCaller } from "./log.ts";
+import type { PolicySource } from "./guards/policy_source.ts";
+import { type Access, accessFor, type Caller, STDIO_CALLER, toolRefusal } from "./policy/access.ts";
 import { MonotonicProgress } from "./progress.ts";
 import { registerPrompts } from "./prompts.ts";
 import { registerResources } from "./resources.ts";
 import { maskText, maskValue } from "./secrets.ts";
 import { Sessions } from "./talos/session.ts";
-import type { ToolContext, ToolSpec } from "./tools/define.ts";
+import { riskOf, type ToolContext, type ToolSpec } from "./tools/define.ts";
 import { TOOLSET_OF } from "./tools/toolsets.ts";
 import { toolSchemas } from "./tools/schema.ts";
 import { VERSION } from "./version.ts";
@@ -63,21 +65,30 @@ export interface ServerOptions {
   callDeadlineMs?: number;
   /** Runs each tool call with `notify` as its log sink (HTTP: log lines go out on the call's SSE stream). */
   callScope?: <T>(notify: (level: Level, message: string) => void, run: () => Promise<T>) => Promise<T>;
-}
-
-/** Tools the policy lets this server offer. */
-function listedTools(config: Readonly<Config>, tools: readonly ToolSpec[]): ToolSpec[] {
-  return tools.filter((t) => !config.readOnly || t.annotations.readOnlyHint);
+  /** Who is calling (HTTP: from the token); default stdio. Named in audit and log lines, matched to grants. */
+  caller?: Caller;
+  /** The policy file in force (TALOS_MCP_POLICY), consulted at each request so a reload applies at once. */
+  policy?: PolicySource;
 }
 
 export function createServer(
-  { config, tools, env = process.env, sessions: shared, defaultContext, callDeadlineMs, callScope }: ServerOptions,
+  {
+    config,
+    tools,
+    env = process.env,
+    sessions: shared,
+    defaultContext,
+    callDeadlineMs,
+    callScope,
+    caller = STDIO_CALLER,
+    policy,
+  }: ServerOptions,
 ): { server: Server; sessions: Sessions } {
   const server = new Server(
     { name: "talos-mcp", title: "Talos Linux", version: VERSION },
     {
       capabilities: {
-        tools: {},
+        tools: { listChanged: !!policy && !shared },
         logging: {},
         resources: { subscribe: !shared },
         prompts: {},
@@ -90,13 +101,18 @@ export function createServer(
   const stopWatches = registerResources(server, config, sessions, { subscriptions: !shared });
   registerPrompts(server);
   registerCompletion(server, sessions);
-  const listed = listedTools(config, tools);
-  const byName = new Map(listed.map((t) => [t.name, t]));
+  // Decided per request: the policy in force may have been reloaded since the last one.
+  const access = (): Access => accessFor(policy?.current(), config.profile, caller);
+  const byName = new Map(tools.map((t) => [t.name, t]));
 
   server.setRequestHandler(ListToolsRequestSchema, () => {
     // tools/list has no context argument: offer what the default context's certificate can use.
     const roles = defaultRoles(sessions, defaultContext);
-    return { tools: listed.filter((t) => !roles || mayUse(t, roles)).map((t) => describe(t, config.enableInsecure)) };
+    const a = access();
+    return {
+      tools: tools.filter((t) => !toolRefusal(a, t.name, riskOf(t)) && (!roles || mayUse(t, roles)))
+        .map((t) => describe(t, config.enableInsecure)),
+    };
   });
 
   // Error texts carry node answers and echoed arguments: they pass the masker too, like results do.
@@ -107,15 +123,19 @@ export function createServer(
     const name = req.params.name;
     const raw = (req.params.arguments ?? {}) as Record<string, unknown>;
     const tool = byName.get(name);
-    if (!tool) {
-      const hidden = tools.find((t) => t.name === name);
-      if (hidden) {
-        writeAudit(config, hidden, raw, "denied");
+    const a = access();
+    const refused = tool && toolRefusal(a, name, riskOf(tool));
+    if (tool && refused) {
+      writeAudit(config, caller, tool, raw, "denied");
+      if (config.readOnly && riskOf(tool) !== "read") {
         return errorResult(
-          `${name} is not available: this server runs read-only (TALOS_MCP_READ_ONLY=true), so no tool that ` +
-            `changes a cluster is offered.`,
+          `${name} is not available: this server runs read-only (TALOS_MCP_READ_ONLY=true) or with profile ` +
+            `readonly (TALOS_MCP_PROFILE), so no tool that changes a cluster is offered.`,
         );
       }
+      return errorResult(`${name} is not available: ${refused}. Nothing was sent.`);
+    }
+    if (!tool) {
       const set = TOOLSET_OF[name];
       if (set) {
         return errorResult(
@@ -145,25 +165,25 @@ export function createServer(
         }).catch(() => {});
       },
     };
-    const call: GuardCall = { tool, raw, args: {}, ctx, server, sessions };
+    const call: GuardCall = { tool, raw, args: {}, ctx, server, sessions, access: a };
     const mutating = isMutating(tool);
     try {
       const refusal = await runGuards(call);
       if (refusal !== undefined) {
-        if (mutating) writeAudit(config, tool, raw, "denied");
+        if (mutating) writeAudit(config, caller, tool, raw, "denied");
         return fail(refusal);
       }
       const running = tool.run(call.args as never, ctx);
       const value = await (deadline ? deadline.race(running, name) : running);
       if (call.outage && value.outage === undefined) value.outage = call.outage;
-      if (mutating) writeAudit(config, tool, raw, outcomeOf(value));
+      if (mutating) writeAudit(config, caller, tool, raw, outcomeOf(value));
       // Defence in depth: whatever a tool returns passes the masker (tools also mask what they know best).
       const shown = config.showSecrets ? value : maskValue(value);
       // Every targeted node failed: an error, not a success with errors inside (partial success is not one).
       if (allNodesFailed(shown)) return nodesFailedResult(shown, config.maxOutputBytes);
       return okResult(shown, config.maxOutputBytes);
     } catch (err) {
-      if (mutating) writeAudit(config, tool, raw, "error");
+      if (mutating) writeAudit(config, caller, tool, raw, "error");
       if (err instanceof McpError) throw err;
       if (err instanceof ToolError) return fail(err.message);
       log("error", `${name} failed: ${(err as Error)?.stack ?? messageOf(err)}`);
@@ -172,11 +192,13 @@ export function createServer(
       deadline?.clear();
     }
   };
+  // Every log line a call raises names its caller (lib/log.ts), on stderr and in MCP log notifications.
+  const called = (req: CallToolRequest, extra: Extra) => withCaller(caller.id, () => callTool(req, extra));
   server.setRequestHandler(
     CallToolRequestSchema,
     callScope
-      ? (req, extra) => callScope((level, data) => notifyLog(extra, level, data), () => callTool(req, extra))
-      : callTool,
+      ? (req, extra) => callScope((level, data) => notifyLog(extra, level, data), () => called(req, extra))
+      : called,
   );
 
   if (shared) {
@@ -203,9 +225,16 @@ function notifyLog(extra: Extra, level: Level, data: string): void {
     .catch(() => {});
 }
 
-function writeAudit(config: Readonly<Config>, tool: ToolSpec, raw: Record<string, unknown>, outcome: Outcome) {
+function writeAudit(
+  config: Readonly<Config>,
+  caller: Caller,
+  tool: ToolSpec,
+  raw: Record<string, unknown>,
+  outcome: Outcome,
+) {
+  if (!isMutating(tool) && outcome !== "denied") return;
   const nodes = Array.isArray(raw.nodes) ? raw.nodes : [];
-  audit(auditLine({ tool: tool.name, nodes, outcome, args: raw, showSecrets: config.showSecrets }));
+  audit(auditLine({ caller: caller.id, tool: tool.name, nodes, outcome, args: raw, showSecrets: config.showSecrets }));
 }
 
 /** The default context's certificate roles, or undefined when no talosconfig can be read yet. */

@@ -1,15 +1,19 @@
 /** @module The MCP server over stdio: stdout is the JSON-RPC stream, logs go to stderr. */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Config } from "./config.ts";
+import type { PolicySource } from "./guards/policy_source.ts";
 import { log } from "./log.ts";
 import { createServer } from "./server.ts";
 import { selectTools } from "./tools/toolsets.ts";
 
-export async function serveStdio(config: Readonly<Config>): Promise<void> {
+export async function serveStdio(config: Readonly<Config>, policy?: PolicySource): Promise<void> {
   if (config.showSecrets) {
     log("warning", "TALOS_MCP_SHOW_SECRETS=true: secrets in machine configs, files and logs reach the agent unmasked");
   }
-  const { server, sessions } = createServer({ config, tools: selectTools(config) });
+  const { server, sessions } = createServer({ config, tools: selectTools(config), policy });
+  // A reloaded policy can change which tools this caller may use: the client is told to list them again.
+  policy?.onChange(() => void server.sendToolListChanged().catch(() => {}));
+  policy?.watch();
   const transport = new StdioServerTransport();
   const stop = async () => {
     sessions.close();

@@ -68,7 +68,7 @@ const json = (status: number, body: unknown) =>
 export async function startDashboard(config: Readonly<Config>, opts: DashboardOptions = {}): Promise<Dashboard> {
   const env = opts.env ?? process.env;
   // Read-only twice over: the server offers only the view's tools, and runs as TALOS_MCP_READ_ONLY would.
-  const readOnly = { ...config, readOnly: true };
+  const readOnly = { ...config, readOnly: true, profile: "readonly" as const };
   const sessions = new Sessions(readOnly, env);
   sessions.context(opts.context); // an unknown or disallowed context fails here, before anything listens
   const tools = ALL_TOOLS.filter((t) => VIEW_TOOLS.includes(t.name) && t.annotations.readOnlyHint);

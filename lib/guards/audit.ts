@@ -1,6 +1,6 @@
 /**
  * @module The audit line every mutating call leaves, whatever its outcome:
- * `AUDIT timestamp=<RFC3339> tool=<name> nodes=<list> outcome=<ok|denied|error> args=<json>`,
+ * `AUDIT timestamp=<RFC3339> caller=<who> tool=<name> nodes=<list> outcome=<ok|denied|error> args=<json>`,
  * with patch content always redacted and secrets masked.
  */
 import { maskValue } from "../secrets.ts";
@@ -22,6 +22,8 @@ export function redactArgs(args: Record<string, unknown>, showSecrets: boolean):
 }
 
 export interface AuditEntry {
+  /** Who called: the token's subject, or stdio, static-token, anonymous. */
+  caller: string;
   tool: string;
   nodes: readonly unknown[];
   outcome: Outcome;
@@ -42,7 +44,8 @@ const auditNode = (n: unknown) => {
 /** One line, no newline inside (the JSON is compact; nodes are sanitised). */
 export function auditLine(e: AuditEntry): string {
   const nodes = e.nodes.map(auditNode).filter(Boolean).join(",") || "-";
-  return `AUDIT timestamp=${(e.at ?? new Date()).toISOString()} tool=${e.tool} nodes=${nodes} ` +
+  return `AUDIT timestamp=${(e.at ?? new Date()).toISOString()} caller=${auditNode(e.caller) || "-"} ` +
+    `tool=${e.tool} nodes=${nodes} ` +
     `outcome=${e.outcome} args=${JSON.stringify(redactArgs(e.args, e.showSecrets))}`;
 }
 

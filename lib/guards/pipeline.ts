@@ -14,6 +14,8 @@ import { confirmRefusal } from "./confirm.ts";
 import { askHuman, consentMessage } from "./elicit.ts";
 import { checkPath, PathError } from "../policy/paths.ts";
 import { quorumVerdict } from "../talos/quorum.ts";
+import type { Access } from "../policy/access.ts";
+import { policyRules } from "./policy.ts";
 import { assertMayUse } from "./roles.ts";
 import { upgradePathRefusal } from "./upgrade_path.ts";
 
@@ -25,6 +27,8 @@ export interface GuardCall {
   ctx: ToolContext;
   server: Server;
   sessions: Sessions;
+  /** What the caller may do (lib/policy/access.ts); absent: no policy rules apply. */
+  access?: Access;
   /** Set by the etcd guard when the call goes ahead at the cost of an etcd outage the cluster cannot avoid. */
   outage?: string;
 }
@@ -45,20 +49,23 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["confirm", (c) => Promise.resolve(confirmRefusal(c.tool, c.raw))],
   // 2. Schema, then argument combinations the tool declares (e.g. Talos' service rules).
   ["arguments", (c) => Promise.resolve(validateArgs(c))],
-  // 3. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/policy/paths.ts).
+  // 3. The policy file's rules for this tool: contexts and nodes it may target (roles read from the nodes),
+  //    config paths a change may not touch (the current config read and compared). Reads only.
+  ["policy rules", policyRules],
+  // 4. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/policy/paths.ts).
   ["paths", (c) => Promise.resolve(guardPaths(c.tool, c.args, c.ctx.config.allowedPaths))],
-  // 4. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
+  // 5. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
   ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],
-  // 5. One minor version per upgrade step (Version RPC per node).
+  // 6. One minor version per upgrade step (Version RPC per node).
   ["upgrade path", upgradePath],
-  // 6. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same
+  // 7. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same
   //    cluster. Before the etcd guard, whose dry runs would otherwise send a config this step refuses.
   ["preconditions", (c) => acts(c) && c.tool.preconditions ? c.tool.preconditions(c.args as never, c.ctx) : none],
-  // 7. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
+  // 8. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
   //    Before consent: the human is never asked about a call that would be refused, and is told the outage
   //    a small cluster cannot avoid.
   ["etcd quorum", etcdQuorum],
-  // 8. The human, when the client supports elicitation (reads only before consent, never a change).
+  // 9. The human, when the client supports elicitation (reads only before consent, never a change).
   ["human consent", humanConsent],
 ];
 

@@ -1,11 +1,16 @@
 /** @module `talos-mcp --http ADDR`: parse the HTTP settings, serve, and drain on SIGTERM. */
 import { type Config, ConfigError } from "../config.ts";
+import type { PolicySource } from "../guards/policy_source.ts";
 import { log } from "../log.ts";
 import { loadHttpOptions } from "./options.ts";
 import { serveHttp } from "./serve.ts";
 
 /** Runs until SIGTERM/SIGINT; returns an exit code only when it cannot start. */
-export function runHttp(config: Readonly<Config>, addr: string | undefined): number | undefined {
+export function runHttp(
+  config: Readonly<Config>,
+  addr: string | undefined,
+  policy?: PolicySource,
+): number | undefined {
   let opts;
   try {
     opts = loadHttpOptions(addr);
@@ -21,12 +26,13 @@ export function runHttp(config: Readonly<Config>, addr: string | undefined): num
   }
   let http;
   try {
-    http = serveHttp(config, opts);
+    http = serveHttp(config, opts, process.env, undefined, policy);
   } catch (err) {
     process.stderr.write(`talos-mcp: cannot listen on ${opts.host}:${opts.port}: ${(err as Error).message}\n`);
     return 1;
   }
-  const auth = opts.token ? "bearer token required" : "no token (loopback only)";
+  const auth = [opts.oauth && `OAuth tokens of ${opts.oauth.issuer}`, opts.token && "bearer token"]
+    .filter(Boolean).join(" or ") || "no token (loopback only)";
   log("info", `listening on ${http.url} (${auth}; health: /healthz, /readyz)`);
   let stopping = false;
   const stop = async (signal: string) => {

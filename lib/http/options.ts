@@ -5,6 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { ConfigError, type Env, int, list } from "../config.ts";
+import type { LimitOptions } from "./limits.ts";
+import { loadOAuthOptions, type OAuthOptions } from "./oauth.ts";
 
 export interface HttpOptions {
   host: string;
@@ -25,6 +27,21 @@ export interface HttpOptions {
   callDeadlineMs: number;
   /** How long SIGTERM waits for in-flight requests, ms. */
   drainMs: number;
+  /** OAuth 2.1 resource server settings (TALOS_MCP_OAUTH_*); absent: static token or none. */
+  oauth?: OAuthOptions;
+  /** Per-caller rate and concurrency limits. */
+  limits: LimitOptions;
+}
+
+/** A positive decimal (requests per second), 0 = off. */
+function rate(env: Env, name: string): number {
+  const raw = env[name]?.trim();
+  if (!raw) return 0;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 100_000) {
+    throw new ConfigError(`${name}=${raw} must be a number of requests per second from 0 (off) to 100000`);
+  }
+  return n;
 }
 
 const LOOPBACK_NAMES = ["localhost", "127.0.0.1", "::1"];
@@ -79,11 +96,12 @@ export function loadHttpOptions(addr: string | undefined, env: Env = process.env
   const { host, port } = parseListenAddr(raw);
   const loopback = isLoopback(host);
   const token = readToken(env);
-  if (!loopback && !token) {
+  const oauth = loadOAuthOptions(env);
+  if (!loopback && !token && !oauth) {
     throw new ConfigError(
       `refusing to listen on ${host}:${port} without authentication: anyone who can reach it could drive your ` +
         `clusters. Set TALOS_MCP_AUTH_TOKEN (or TALOS_MCP_AUTH_TOKEN_FILE) to a secret of 16+ characters, ` +
-        `or listen on 127.0.0.1.`,
+        `configure OAuth (TALOS_MCP_OAUTH_ISSUER, TALOS_MCP_OAUTH_AUDIENCE), or listen on 127.0.0.1.`,
     );
   }
   const hosts = list(env, "TALOS_MCP_ALLOWED_HOSTS").map((h) => h.toLowerCase());
@@ -100,5 +118,14 @@ export function loadHttpOptions(addr: string | undefined, env: Env = process.env
     maxInFlight: int(env, "TALOS_MCP_HTTP_MAX_INFLIGHT", 256, 1, 10_000),
     callDeadlineMs: int(env, "TALOS_MCP_HTTP_CALL_DEADLINE_MS", 120_000, 100, 3_600_000),
     drainMs: int(env, "TALOS_MCP_HTTP_DRAIN_MS", 30_000, 0, 600_000),
+    ...(oauth ? { oauth } : {}),
+    limits: limits(env),
   };
+}
+
+function limits(env: Env): LimitOptions {
+  const ratePerSecond = rate(env, "TALOS_MCP_RATE_LIMIT");
+  // Default burst: two seconds' worth, at least 10, so a client's initialize + list + call is never cut.
+  const burst = int(env, "TALOS_MCP_RATE_BURST", Math.max(10, Math.ceil(ratePerSecond * 2)), 1, 100_000);
+  return { ratePerSecond, burst, maxConcurrent: int(env, "TALOS_MCP_MAX_CONCURRENT_PER_CALLER", 0, 0, 10_000) };
 }

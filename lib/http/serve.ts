@@ -14,7 +14,11 @@ import { Sessions } from "../talos/session.ts";
 import type { ToolSpec } from "../tools/define.ts";
 import { selectTools } from "../tools/toolsets.ts";
 import { warmUp } from "../warmup.ts";
+import type { PolicySource } from "../guards/policy_source.ts";
+import type { Caller } from "../policy/access.ts";
 import { bearerMatches, refuseHostOrOrigin } from "./access.ts";
+import { CallerLimits } from "./limits.ts";
+import { challenge, metadataPaths, resourceMetadata, TokenError, TokenVerifier } from "./oauth.ts";
 import type { HttpOptions } from "./options.ts";
 import { readinessCheck } from "./ready.ts";
 
@@ -41,8 +45,12 @@ export function serveHttp(
   opts: HttpOptions,
   env: Env = process.env,
   tools: readonly ToolSpec[] = selectTools(config),
+  policy?: PolicySource,
 ): HttpServer {
   const sessions = new Sessions(config, env);
+  const verifier = opts.oauth ? new TokenVerifier(opts.oauth) : undefined;
+  const limits = new CallerLimits(opts.limits);
+  const stopPolicy = policy?.watch();
   const ready = readinessCheck(sessions);
   // Log lines raised during a tool call go to that call's SSE stream; others only to stderr.
   const callLog = new AsyncLocalStorage<(level: Level, message: string) => void>();
@@ -58,7 +66,38 @@ export function serveHttp(
     if (draining && inFlight === 0) drained?.();
   };
 
-  async function handleMcp(req: Request): Promise<Response> {
+  /** The caller of a request, or the 401 that refuses it (nothing else of the request is looked at). */
+  async function authenticate(req: Request): Promise<Caller | Response> {
+    const authorization = req.headers.get("authorization");
+    if (opts.token !== undefined && bearerMatches(authorization, opts.token)) {
+      return { id: "static-token", kind: "static-token", groups: [], scopes: [] };
+    }
+    if (verifier) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+      if (!m) {
+        return rpcError(401, -32000, "Unauthorized: send an OAuth access token (Authorization: Bearer <token>)", {
+          "WWW-Authenticate": challenge(verifier.o),
+        });
+      }
+      try {
+        return await verifier.verify(m[1]);
+      } catch (err) {
+        if (!(err instanceof TokenError)) throw err;
+        log("notice", `HTTP: token refused: ${err.message}`);
+        return rpcError(401, -32000, `Unauthorized: ${err.message}`, {
+          "WWW-Authenticate": challenge(verifier.o, err.message),
+        });
+      }
+    }
+    if (opts.token !== undefined) {
+      return rpcError(401, -32000, "Unauthorized: send Authorization: Bearer <token> (TALOS_MCP_AUTH_TOKEN)", {
+        "WWW-Authenticate": 'Bearer realm="talos-mcp"',
+      });
+    }
+    return { id: "anonymous", kind: "anonymous", groups: [], scopes: [] };
+  }
+
+  async function handleMcp(req: Request, caller: Caller): Promise<Response> {
     if (req.method !== "POST") {
       // Stateless: no session to resume and no server-initiated stream, so only POST (spec: 405).
       const message = `Method ${req.method} not allowed: this server is stateless, POST JSON-RPC to /mcp`;
@@ -77,6 +116,12 @@ export function serveHttp(
     }
     const length = Number(req.headers.get("content-length") ?? 0);
     if (length > opts.maxBodyBytes) return tooLarge();
+    const slot = limits.acquire(caller.id);
+    if ("retryAfterS" in slot) {
+      return rpcError(429, -32000, `Too many requests: ${slot.why}; retry after ${slot.retryAfterS} s`, {
+        "Retry-After": String(slot.retryAfterS),
+      });
+    }
     inFlight++;
     const context = req.headers.get(CONTEXT_HEADER)?.trim() || undefined;
     const { server } = createServer({
@@ -87,6 +132,8 @@ export function serveHttp(
       defaultContext: context,
       callDeadlineMs: opts.callDeadlineMs,
       callScope,
+      caller,
+      policy,
     });
     const transport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -97,6 +144,7 @@ export function serveHttp(
     const finish = () => {
       if (finished) return;
       finished = true;
+      slot.release();
       release();
       void server.close().catch(() => {});
     };
@@ -140,6 +188,9 @@ export function serveHttp(
         const r = await ready();
         return new Response(`${r.detail}\n`, { status: r.ready ? 200 : 503 });
       }
+      if (opts.oauth && metadataPaths(opts.oauth.audience).includes(path)) {
+        return Response.json(resourceMetadata(opts.oauth), { headers: { "Cache-Control": "max-age=300" } });
+      }
       if (path !== "/mcp") return new Response("not found: the MCP endpoint is /mcp\n", { status: 404 });
       const refused = refuseHostOrOrigin(
         req.headers.get("host"),
@@ -148,12 +199,9 @@ export function serveHttp(
         opts.allowedOrigins,
       );
       if (refused) return rpcError(403, -32000, `Forbidden: ${refused}`);
-      if (opts.token !== undefined && !bearerMatches(req.headers.get("authorization"), opts.token)) {
-        return rpcError(401, -32000, "Unauthorized: send Authorization: Bearer <token> (TALOS_MCP_AUTH_TOKEN)", {
-          "WWW-Authenticate": 'Bearer realm="talos-mcp"',
-        });
-      }
-      return handleMcp(req);
+      const caller = await authenticate(req);
+      if (caller instanceof Response) return caller;
+      return handleMcp(req, caller);
     },
     error(err) {
       log("error", `HTTP server error: ${err.stack ?? err.message}`);
@@ -178,6 +226,7 @@ export function serveHttp(
       }
       if (inFlight > 0) log("warning", `shutdown: ${inFlight} requests still in flight after ${opts.drainMs} ms`);
       await server.stop(true);
+      stopPolicy?.();
       sessions.close();
       setMcpSink(undefined);
     },

@@ -21,6 +21,21 @@ export async function controlPlanesOf(
   signal: AbortSignal,
   concurrency: number,
 ): Promise<string[] | undefined> {
+  const known = await machineTypesOf(session, nodes, signal, concurrency);
+  if (!nodes.some((n) => known.has(n))) return undefined;
+  return nodes.filter((n) => known.get(n) === "controlplane");
+}
+
+/**
+ * Each node's machine type ("controlplane" or "worker") where it could be learned; a node whose type
+ * could not be read is absent, so callers that must not guess (policy rules by role) can refuse it.
+ */
+export async function machineTypesOf(
+  session: TalosSession,
+  nodes: readonly string[],
+  signal: AbortSignal,
+  concurrency: number,
+): Promise<ReadonlyMap<string, string>> {
   let types = learned.get(session);
   if (!types) learned.set(session, types = new Map());
   const known = types;
@@ -29,8 +44,7 @@ export async function controlPlanesOf(
   for (const o of await fanOut(unknown, concurrency, (node) => machineType(session, node, timeout))) {
     if (o.value) known.set(o.node, o.value);
   }
-  if (!nodes.some((n) => known.has(n))) return undefined;
-  return nodes.filter((n) => known.get(n) === "controlplane");
+  return known;
 }
 
 async function machineType(session: TalosSession, node: string, signal: AbortSignal): Promise<string | undefined> {

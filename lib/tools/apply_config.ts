@@ -63,6 +63,7 @@ export const applyConfigTool = defineTool({
     "node. Dry run by default: returns the node's diff; applying needs dry_run=false and confirm: true. Refused " +
     "when the config's cluster identity differs from the node's. insecure: a new node in maintenance mode joins " +
     "the cluster. Needs os:admin.",
+  risk: "change",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/ApplyConfiguration"],
@@ -100,6 +101,7 @@ export const applyConfigTool = defineTool({
     }),
   },
   dryRun: (a) => a.dry_run !== false,
+  configAfter: (a) => loadConfig(a.config_file).docs,
   check: (a, config) => {
     if (a.nodes && a.nodes.length !== 1) {
       throw new ToolError(`talos_apply_config sends a whole config to exactly one node; got ${a.nodes.length}.`);

@@ -34,6 +34,7 @@ export const bootstrapTool = defineTool({
   description: "Start etcd on one control-plane node of a new cluster, once per cluster (the other control " +
     "planes join it). Refused when etcd already runs on any control plane. Use after the first control plane " +
     "got its config. Needs confirm: true and os:admin.",
+  risk: "change",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/Bootstrap"],

@@ -5,6 +5,7 @@
  */
 import * as v from "valibot";
 import type { Config } from "../config.ts";
+import type { Risk } from "../policy/profiles.ts";
 import type { EtcdImpact } from "../talos/quorum.ts";
 import type { TalosSession } from "../talos/session.ts";
 import type { TalosconfigFile, TalosContext } from "../talos/talosconfig.ts";
@@ -39,6 +40,13 @@ export interface ToolSpec<E extends Entries = Entries> {
   /** For the model: sentence one says what, sentence two when (and what it costs). */
   description: string;
   annotations: Annotations;
+  /**
+   * What the tool can do, which decides the safety profiles that offer it (lib/policy/profiles.ts):
+   * "operate" (operator: reboots, service actions, pulls, backups) or "change" (admin: config, upgrades,
+   * resets, credentials). Tools whose annotations say read-only are "read" without saying so; every other
+   * tool must declare it (tests/unit/profiles_test.ts fails otherwise, and the server offers it to admin only).
+   */
+  risk?: Risk;
   input: E;
   /** Entries of the structured result; `truncated` is added for every tool. */
   output: Entries;
@@ -70,6 +78,12 @@ export interface ToolSpec<E extends Entries = Entries> {
    * Absent: every targeted node.
    */
   downNodes?(args: Args<E>, ctx: ToolContext): Promise<string[]>;
+  /**
+   * For tools that change the machine config: the config documents the call would leave on a node whose
+   * current config is `current` ([] for a node in maintenance mode). The policy's deny_config_paths are
+   * checked on the difference (lib/guards/policy.ts). Throws ToolError when the change cannot be computed.
+   */
+  configAfter?(args: Args<E>, current: readonly unknown[]): unknown[];
   /** The image an upgrade moves to, for the one-minor-per-step guard. */
   upgradeImage?(args: Args<E>): string | undefined;
   /**
@@ -114,3 +128,8 @@ export const MUTATING: Annotations = {
   idempotentHint: false,
   openWorldHint: true,
 };
+
+/** The tool's risk: declared, or "read" for a read-only tool; undefined when a changing tool declares none. */
+export function riskOf(tool: ToolSpec): Risk | undefined {
+  return tool.risk ?? (tool.annotations.readOnlyHint && !tool.confirm ? "read" : undefined);
+}

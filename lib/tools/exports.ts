@@ -33,6 +33,7 @@ export const kubeconfigTool = defineTool({
   title: "Cluster: kubeconfig to file",
   description: "Write the cluster's admin kubeconfig to a local file (mode 0600) and return its path, size " +
     "and sha256, never its content. Use to give kubectl access; needs os:admin.",
+  risk: "change",
   annotations: WRITES_LOCAL,
   rpcs: ["/machine.MachineService/Kubeconfig"],
   input: { context, node, path, overwrite },
@@ -72,6 +73,7 @@ export const etcdSnapshotTool = defineTool({
   title: "etcd: snapshot to file",
   description: "Stream an etcd snapshot from one control-plane node into a local file (mode 0600); returns " +
     "path, size and sha256. Use before upgrades or risky changes; can take minutes on a large cluster.",
+  risk: "operate",
   annotations: WRITES_LOCAL,
   rpcs: ["/machine.MachineService/EtcdSnapshot"],
   input: { context, node, path, overwrite },

@@ -119,6 +119,7 @@ export const imagePullTool = defineTool({
   title: "Images: pull",
   description: "Pull a container image into each node's containerd (cri or system namespace). Use to " +
     "pre-pull an installer or workload image. Needs confirm: true and os:operator.",
+  risk: "operate",
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   confirm: true,
   rpcs: ["/machine.ImageService/Pull", "/machine.MachineService/ImagePull"], // ImagePull: nodes before 1.13

@@ -41,6 +41,7 @@ export const metaTool = defineTool({
   description: "Read, write or delete keys of a node's META partition (key 0-255, decimal or 0x hex). read " +
     "shows any key; write and delete only the user keys 12-14 (0x0c-0x0e) unless the operator allows more. " +
     "insecure: a node in maintenance mode. write/delete need confirm: true and os:admin or os:meta:writer.",
+  risk: "change",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/MetaWrite", "/machine.MachineService/MetaDelete"],

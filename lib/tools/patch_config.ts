@@ -20,6 +20,7 @@ export const patchConfigTool = defineTool({
   description: "Patch the machine config of the given nodes (YAML/JSON merge patch, or RFC 6902 on " +
     "single-document configs). Dry run by default: returns the diff the node computes; applying needs " +
     "dry_run=false and confirm: true, with an explicit mode. Needs os:admin.",
+  risk: "change",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/ApplyConfiguration"],
@@ -49,6 +50,7 @@ export const patchConfigTool = defineTool({
     warnings: v.array(v.string()),
   }),
   dryRun: (a) => a.dry_run !== false,
+  configAfter: (a, current) => applyPatch(current, a.patch).docs,
   // The human sees the patch itself (secrets masked, long patches cut): it is what they consent to.
   action: ({ mode, patch }) =>
     `apply this machine config patch (mode ${mode}):\n${

@@ -13,6 +13,7 @@ export const shutdownTool = defineTool({
   description: "Power off the given nodes (graceful: cordon and drain first; force skips that). They stay off " +
     "until powered on outside Talos. Refused when etcd would lose a quorum that one-at-a-time would keep; on a " +
     "1-2 member etcd it goes ahead and says the outage. Needs confirm: true and os:operator.",
+  risk: "operate",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/Shutdown"],
@@ -86,6 +87,7 @@ export const resetTool = defineTool({
     "(system_labels_to_wipe, e.g. EPHEMERAL, STATE) and user disks; graceful (default) cordons, drains and " +
     "leaves etcd first; then the node powers off, or reboots (reboot: true). Irreversible. Control planes one " +
     "per call, under the etcd quorum guard. Needs confirm: true and os:admin.",
+  risk: "change",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/Reset"],

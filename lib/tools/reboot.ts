@@ -14,6 +14,7 @@ export const rebootTool = defineTool({
     "shutdown). wait=true polls until each node is back with a new boot id. Refused when etcd would lose a " +
     "quorum that one-at-a-time would keep; on a 1-2 member etcd it goes ahead and says the outage. Needs " +
     "confirm: true and os:operator (os:admin for wait's boot id).",
+  risk: "operate",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/Reboot"],
@@ -59,6 +60,7 @@ export const rollbackTool = defineTool({
   title: "Node: roll back upgrade",
   description: "Switch the given nodes back to the Talos version they ran before the last upgrade, and reboot " +
     "them. Use when an upgrade misbehaves. Needs confirm: true and os:admin.",
+  risk: "change",
   annotations: MUTATING,
   confirm: true,
   rpcs: ["/machine.MachineService/Rollback"],

@@ -19,6 +19,7 @@ export const serviceActionTool = defineTool({
   description: "Start, stop or restart a Talos service on the given nodes. Talos allows only kubelet (start, " +
     "restart) and extension services (ext-*); etcd, apid, containerd and the rest are refused. Needs " +
     "confirm: true and os:operator.",
+  risk: "operate",
   annotations: MUTATING,
   confirm: true,
   rpcs: [

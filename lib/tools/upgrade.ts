@@ -41,6 +41,7 @@ export const upgradeTool = defineTool({
   description: "Upgrade Talos on the given nodes to an installer image, one minor version per step; control " +
     "planes one at a time with an etcd health check in between, then workers; waits for each to come back. " +
     "preserve defaults to true (unlike talosctl). Needs confirm: true and os:admin.",
+  risk: "change",
   annotations: MUTATING,
   confirm: true,
   rpcs: [

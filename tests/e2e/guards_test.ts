@@ -10,7 +10,8 @@ import { entry, failed, type Harness, ok, spawnHarness, text } from "../harness.
 
 const FAST = { TALOS_MCP_POLL_INTERVAL_MS: "10" };
 const MUTATING_RPC = /\/(Reboot|Rollback|Upgrade|ServiceStart|ServiceStop|ServiceRestart|ApplyConfiguration|Pull)$/;
-const AUDIT_RE = /^AUDIT timestamp=(\S+) tool=(talos_[a-z_]+) nodes=(\S+) outcome=(ok|denied|error) args=(\{.*\})$/;
+const AUDIT_RE =
+  /^AUDIT timestamp=(\S+) caller=stdio tool=(talos_[a-z_]+) nodes=(\S+) outcome=(ok|denied|error) args=(\{.*\})$/;
 
 let h: Harness;
 

@@ -40,6 +40,7 @@ describe("audit", () => {
   const at = new Date("2026-11-22T01:02:03.456Z");
   test("line format, patch redacted, secrets masked", () => {
     const line = auditLine({
+      caller: "stdio",
       tool: "talos_patch_config",
       nodes: ["10.5.0.2", "10.5.0.3"],
       outcome: "ok",
@@ -53,16 +54,26 @@ describe("audit", () => {
       at,
     });
     expect(line).toBe(
-      `AUDIT timestamp=2026-11-22T01:02:03.456Z tool=talos_patch_config nodes=10.5.0.2,10.5.0.3 outcome=ok ` +
+      `AUDIT timestamp=2026-11-22T01:02:03.456Z caller=stdio tool=talos_patch_config nodes=10.5.0.2,10.5.0.3 outcome=ok ` +
         `args={"nodes":["10.5.0.2","10.5.0.3"],"patch":"<redacted: 22 bytes>","token":"<masked: token>","confirm":true}`,
     );
     expect(line).not.toContain("\n");
   });
 
   test("no nodes → '-'; patch redacted even with secrets shown", () => {
-    expect(auditLine({ tool: "t", nodes: [], outcome: "denied", args: { patch: "x" }, showSecrets: true, at }))
+    expect(
+      auditLine({
+        caller: "alice",
+        tool: "t",
+        nodes: [],
+        outcome: "denied",
+        args: { patch: "x" },
+        showSecrets: true,
+        at,
+      }),
+    )
       .toBe(
-        `AUDIT timestamp=2026-11-22T01:02:03.456Z tool=t nodes=- outcome=denied args={"patch":"<redacted: 1 bytes>"}`,
+        `AUDIT timestamp=2026-11-22T01:02:03.456Z caller=alice tool=t nodes=- outcome=denied args={"patch":"<redacted: 1 bytes>"}`,
       );
     expect(redactArgs({ password: "p4ssw0rd!" }, true)).toEqual({ password: "p4ssw0rd!" });
   });
@@ -70,6 +81,7 @@ describe("audit", () => {
   test("raw nodes of a refused call cannot forge a second audit line", () => {
     const forged = "10.5.0.2\nAUDIT timestamp=2026-01-01T00:00:00Z tool=talos_reboot nodes=x outcome=ok args={}";
     const line = auditLine({
+      caller: "mallory\nAUDIT x",
       tool: "talos_reboot",
       nodes: [forged, "a,b", "x".repeat(1000)],
       outcome: "denied",
@@ -79,7 +91,7 @@ describe("audit", () => {
     });
     expect(line.split("\n")).toHaveLength(1);
     expect(line).toStartWith(
-      "AUDIT timestamp=2026-11-22T01:02:03.456Z tool=talos_reboot nodes=10.5.0.2?AUDIT?timestamp=2026-01-01T00:00:00Z?",
+      "AUDIT timestamp=2026-11-22T01:02:03.456Z caller=mallory?AUDIT?x tool=talos_reboot nodes=10.5.0.2?AUDIT?timestamp=2026-01-01T00:00:00Z?",
     );
     expect(line).toContain(`,a?b,${"x".repeat(253)}... outcome=denied args=`);
   });
