@@ -89,7 +89,7 @@ export function parsePolicy(content: string, source: string, catalog: Catalog): 
   const fail = (n: Node | null | undefined, path: string, message: string) =>
     problems.push(`${name}:${lineOf(n)}: ${path || "(top)"}: ${message}`);
 
-  for (const e of doc.errors) problems.push(`${name}:${e.linePos?.[0]?.line ?? 1}: ${e.message.split("\n")[0]}`);
+  for (const e of doc.errors) problems.push(`${name}:${lines.linePos(e.pos[0]).line}: ${e.message.split("\n")[0]}`);
   if (problems.length) throw new PolicyError(source, problems);
 
   /** The keys of a map, refusing any not in `known`. */
