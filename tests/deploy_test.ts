@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { loadConfig } from "../lib/config.ts";
 import { loadHttpOptions } from "../lib/http/options.ts";
+import { catalog } from "../lib/guards/policy_source.ts";
+import { parsePolicy } from "../lib/policy/file.ts";
 import { candidatePaths } from "../lib/talos/talosconfig.ts";
 import { checkDockerfile } from "../scripts/dockerfile_check.ts";
 import { PLATFORMS } from "../scripts/platforms.ts";
@@ -23,6 +25,7 @@ test("kustomization lists every manifest", () => {
     "namespace.yaml",
     "networkpolicy.yaml",
     "poddisruptionbudget.yaml",
+    "policy-configmap.yaml",
     "service.yaml",
     "talos-serviceaccount.yaml",
   ]);
@@ -72,6 +75,30 @@ test("the Deployment: 2 replicas, hardened, probes, secrets read-only where the 
   const drainS = Number(env.TALOS_MCP_HTTP_DRAIN_MS) / 1000;
   expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(drainS + c.lifecycle.preStop.sleep.seconds);
   expect(c.ports[0].containerPort).toBe(Number(addr.split(":")[1]));
+});
+
+test("the policy ConfigMap is a valid policy, mounted (as a directory, so updates arrive) where TALOS_MCP_POLICY points", () => {
+  const cm = load("policy-configmap.yaml");
+  const policy = parsePolicy(cm.data["policy.yaml"], "policy.yaml", catalog());
+  expect(policy.grants.map((g) => [g.name, g.profile])).toEqual([
+    ["readers", "readonly"],
+    ["on-call", "operator"],
+    ["admins", "admin"],
+  ]);
+  const pod = load("deployment.yaml").spec.template.spec;
+  const c = pod.containers[0];
+  const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+  const mount = c.volumeMounts.find((m: any) => m.name === "policy");
+  expect(mount.subPath).toBeUndefined();
+  expect(env.TALOS_MCP_POLICY).toBe(`${mount.mountPath}/policy.yaml`);
+  expect(pod.volumes.find((v: any) => v.name === "policy").configMap.name).toBe(cm.metadata.name);
+  expect(loadConfig(env).policyFile).toBe(env.TALOS_MCP_POLICY);
+  const opts = loadHttpOptions(c.args[1], {
+    ...env,
+    TALOS_MCP_AUTH_TOKEN_FILE: undefined,
+    TALOS_MCP_AUTH_TOKEN: "x".repeat(32),
+  });
+  expect(opts.limits).toEqual({ ratePerSecond: 5, burst: 20, maxConcurrent: 4 });
 });
 
 test("the Service and NetworkPolicy select the pods and open only 8080 in", () => {
