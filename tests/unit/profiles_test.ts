@@ -208,3 +208,13 @@ describe("config paths touched", () => {
     expect(deniedTouch(["machine.securityx", "machine.network.hostname"], denied)).toBeUndefined();
   });
 });
+
+test("the team policy in docs/policy.md is valid, and its quoted line numbers are right", async () => {
+  const doc = await Bun.file(new URL("../../docs/policy.md", import.meta.url)).text();
+  const yaml = /```yaml\n([\s\S]*?)```/.exec(doc)![1];
+  const p = parse(yaml);
+  expect(p.grants.map((g) => [g.name, g.line])).toEqual([["readers", 15], ["on-call", 20], ["admins", 24]]);
+  expect(p.rules[0]).toMatchObject({ name: "power-only-workers", line: 5 });
+  expect(doc).toContain('(from grant "readers" (policy.yaml line 15))');
+  expect(doc).toContain('rule "power-only-workers" (policy.yaml line 5)');
+});
