@@ -51,7 +51,8 @@ test("each client gets the log lines of its own calls, on the call's stream, bef
     );
     results.forEach((r, i) => {
       expect(r.result).toEqual({ word: words[i] });
-      expect(r.logsBefore).toEqual([`first ${words[i]}`, `second ${words[i]}`]);
+      // Each line names its caller (here: no token on loopback, so "anonymous").
+      expect(r.logsBefore).toEqual([`caller=anonymous first ${words[i]}`, `caller=anonymous second ${words[i]}`]);
     });
     // A line logged outside any call reaches no client.
     log("warning", "outside any call");
