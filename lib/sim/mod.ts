@@ -32,7 +32,7 @@ export interface Sim {
   dir: string;
   /** Every call the endpoints received, in order. */
   calls: RecordedCall[];
-  /** Calls to one method (short name like "Version" or the full path). */
+  /** Calls to one method: its short name ("Version"), service and method ("ImageService/Pull") or full path. */
   callsTo(method: string): RecordedCall[];
   /**
    * The maintenance-mode listener of a node (started on first use, then kept): where a node without a
@@ -100,7 +100,9 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     talosconfig,
     dir,
     calls,
-    callsTo: (method) => calls.filter((c) => c.method === method || c.method.endsWith(`/${method}`)),
+    // "Version", "ImageService/Pull" or the full path "/machine.ImageService/Pull".
+    callsTo: (method) =>
+      calls.filter((c) => c.method === method || c.method.endsWith(`/${method}`) || c.method.endsWith(`.${method}`)),
     stop: () => {
       for (const e of endpoints) e.server.forceShutdown();
       for (const m of maintenance.values()) void m.then((ep) => ep.server.forceShutdown());
