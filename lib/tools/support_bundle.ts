@@ -16,7 +16,7 @@ import { readEvents } from "../talos/events.ts";
 import { fanOut } from "../talos/fan_out.ts";
 import { readKernelLog } from "../talos/kernel_log.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
-import { tarGz, type TarFile } from "../talos/tar.ts";
+import { type TarFile, tarGz } from "../talos/tar.ts";
 import { defineTool, type ToolContext } from "./define.ts";
 import { context, nodes } from "./params.ts";
 import { shapeOutcomes } from "./per_node.ts";
@@ -89,14 +89,20 @@ function pieces(s: TalosSession, node: string, logLines: number, timeoutMs: numb
     },
     {
       name: "dmesg",
-      read: async (signal) => [["dmesg.log", (await readKernelLog(s, node, {
-        records: logLines * 10,
-        deadline_ms: timeoutMs,
-        signal,
-      })).map(maskText).join("\n") + "\n"]],
+      read: async (signal) => [[
+        "dmesg.log",
+        (await readKernelLog(s, node, {
+          records: logLines * 10,
+          deadline_ms: timeoutMs,
+          signal,
+        })).map(maskText).join("\n") + "\n",
+      ]],
     },
-    one("events", "events.json", (signal) =>
-      readEvents(s, node, { tail_seconds: 0, tail_count: 500, signal, deadline_ms: timeoutMs })),
+    one(
+      "events",
+      "events.json",
+      (signal) => readEvents(s, node, { tail_seconds: 0, tail_count: 500, signal, deadline_ms: timeoutMs }),
+    ),
     {
       name: "etcd status",
       read: async (signal) => {
@@ -207,10 +213,13 @@ export const supportBundleTool = defineTool({
         void ctx.progress(++done, targets.length, `${node} collected`);
       }
     });
-    const entries = shapeOutcomes(session, outcomes.map((o) => ({
-      ...o,
-      value: o.value && { files: o.value.files.length, failed_pieces: o.value.errors.length },
-    })));
+    const entries = shapeOutcomes(
+      session,
+      outcomes.map((o) => ({
+        ...o,
+        value: o.value && { files: o.value.files.length, failed_pieces: o.value.errors.length },
+      })),
+    );
     // Every node failed: no bundle worth writing; the per-node errors are the result (an error).
     if (outcomes.every((o) => o.error !== undefined)) return { nodes: entries };
     const errors = outcomes.flatMap((o) => o.value ? o.value.errors : [`${o.node}: [${o.code}] ${o.error}`]);

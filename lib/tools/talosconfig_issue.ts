@@ -16,7 +16,14 @@ import { nodeName } from "./params.ts";
 import { context } from "./params.ts";
 
 /** Talos' roles a person may hold (os:impersonator is apid's own, for proxying, and is not offered). */
-const ROLES = ["os:reader", "os:operator", "os:admin", "os:etcd:backup", "os:meta:writer", "os:image:verifier"] as const;
+const ROLES = [
+  "os:reader",
+  "os:operator",
+  "os:admin",
+  "os:etcd:backup",
+  "os:meta:writer",
+  "os:image:verifier",
+] as const;
 
 const WRITES_LOCAL = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
 
@@ -82,8 +89,10 @@ export const talosconfigIssueTool = defineTool({
     if (!m?.talosconfig?.length || !m.crt?.length) throw new ToolError(`${target} returned no client configuration.`);
     const issued = certInfo(Buffer.from(m.crt).toString("utf8"));
     if (issued.roles.join(",") !== args.role) {
-      throw new ToolError(`${target} signed a certificate for ${issued.roles.join(", ") || "no role"}, not ` +
-        `${args.role}; nothing was written.`);
+      throw new ToolError(
+        `${target} signed a certificate for ${issued.roles.join(", ") || "no role"}, not ` +
+          `${args.role}; nothing was written.`,
+      );
     }
     const doc = parseYaml(Buffer.from(m.talosconfig).toString("utf8")) as {
       context?: string;
