@@ -12,8 +12,7 @@ import { checkTarget, writeLocalFile } from "../local_file.ts";
 import { certInfo } from "../talos/talosconfig.ts";
 import { targetNodes } from "../talos/session.ts";
 import { defineTool } from "./define.ts";
-import { nodeName } from "./params.ts";
-import { context } from "./params.ts";
+import { context, nodeName } from "./params.ts";
 
 /** Talos' roles a person may hold (os:impersonator is apid's own, for proxying, and is not offered). */
 const ROLES = [
