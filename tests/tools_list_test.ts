@@ -81,7 +81,12 @@ describe("tools/list", () => {
     // Cluster-changing tools are the destructive ones; the rest of the non-read-only tools only write local files.
     const mutating = tools.filter((t) => t.annotations?.readOnlyHint === false && t.annotations.destructiveHint);
     const localWriters = tools.filter((t) => t.annotations?.readOnlyHint === false && !t.annotations.destructiveHint);
-    expect(localWriters.map((t) => t.name).sort()).toEqual(["talos_etcd_snapshot", "talos_kubeconfig"]);
+    expect(localWriters.map((t) => t.name).sort()).toEqual([
+      "talos_etcd_snapshot",
+      "talos_kubeconfig",
+      "talos_support_bundle",
+      "talos_talosconfig_issue",
+    ]);
     for (const t of localWriters) {
       expect(Object.keys(t.inputSchema.properties ?? {})).toContain("overwrite");
       expect(readOnly.has(t.name)).toBe(false);
@@ -89,6 +94,7 @@ describe("tools/list", () => {
     expect(mutating.map((t) => t.name).sort()).toEqual([
       "talos_apply_config",
       "talos_bootstrap",
+      "talos_etcd_maintenance",
       "talos_image_pull",
       "talos_meta",
       "talos_patch_config",

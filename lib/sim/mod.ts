@@ -49,6 +49,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     names,
     opts.clientCertDays === undefined ? undefined : new Date(Date.now() + opts.clientCertDays * 86_400_000),
   );
+  cluster.osCa = pki.ca;
   const calls: RecordedCall[] = [];
   const creds = grpc.ServerCredentials.createSsl(
     Buffer.from(pki.ca.certPem),

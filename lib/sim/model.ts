@@ -174,6 +174,10 @@ export class SimCluster {
   upgradeExitCode = 0;
   /** Whether etcd was bootstrapped once (Bootstrap refuses a second time, as Talos does). */
   etcdBootstrapped: boolean;
+  /** Member id of the etcd leader after a leadership move (EtcdForfeitLeadership); absent: the first healthy one. */
+  etcdLeaderId?: string;
+  /** The OS CA (set by startSim): GenerateClientConfiguration signs client certificates with it. */
+  osCa?: import("./x509.ts").Issued;
   private readonly listeners = new Set<(node: SimNode) => void>();
 
   constructor(spec: ClusterSpec = {}) {

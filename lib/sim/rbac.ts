@@ -28,6 +28,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   [`${M}Rollback`]: ADMIN,
   [`${M}Upgrade`]: ADMIN,
   [`${M}EtcdForfeitLeadership`]: ADMIN,
+  [`${M}EtcdLeaveCluster`]: ADMIN,
+  [`${M}EtcdRemoveMemberByID`]: ADMIN,
+  [`${M}GenerateClientConfiguration`]: ADMIN,
   "/machine.LifecycleService/Upgrade": ADMIN, // LifecycleService/*: admin only
   [`${M}Reboot`]: OPERATOR,
   [`${M}Shutdown`]: OPERATOR,

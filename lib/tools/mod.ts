@@ -4,6 +4,7 @@ import type { ToolSpec } from "./define.ts";
 import { contextsTool } from "./contexts.ts";
 import { disksTool, mountsTool, statsTool } from "./diagnostics.ts";
 import { etcdTool } from "./etcd.ts";
+import { etcdMaintenanceTool } from "./etcd_maintenance.ts";
 import { eventsTool } from "./events.ts";
 import { etcdSnapshotTool, kubeconfigTool } from "./exports.ts";
 import { listFilesTool, readFileTool } from "./files.ts";
@@ -20,7 +21,9 @@ import { rebootTool, rollbackTool } from "./reboot.ts";
 import { getTool, resourceDefinitionsTool } from "./resources.ts";
 import { serviceActionTool } from "./service_action.ts";
 import { servicesTool } from "./services.ts";
+import { supportBundleTool } from "./support_bundle.ts";
 import { nodeSummaryTool } from "./summary.ts";
+import { talosconfigIssueTool } from "./talosconfig_issue.ts";
 import { upgradeTool } from "./upgrade.ts";
 import { upgradePlanTool } from "./upgrade_plan.ts";
 import { validateTool } from "./validate.ts";
@@ -55,6 +58,8 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   // Local files: credentials and snapshots land on disk, never in the agent's context.
   kubeconfigTool,
   etcdSnapshotTool,
+  talosconfigIssueTool,
+  supportBundleTool,
   // Planning without acting.
   upgradePlanTool,
   validateTool,
@@ -71,4 +76,6 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   shutdownTool,
   resetTool,
   metaTool,
+  // etcd chores: defragment, alarms, leadership, membership.
+  etcdMaintenanceTool,
 ];

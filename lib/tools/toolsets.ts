@@ -19,7 +19,7 @@ export const TOOLSET_ABOUT: Readonly<Record<Toolset, string>> = {
   files: "list and read files on nodes (TALOS_MCP_ALLOWED_PATHS applies)",
   etcd: "etcd members, status and alarms",
   lifecycle: "tools that change nodes (hidden in read-only mode), upgrade planning and config validation",
-  credentials: "kubeconfig and etcd snapshot, written to local files",
+  credentials: "kubeconfig, etcd snapshot, talosconfigs and support bundles, written to local files",
 };
 
 /** `default`: what a server started without TALOS_MCP_TOOLSETS offers. */
@@ -63,6 +63,9 @@ export const TOOLSET_OF: Readonly<Record<string, Toolset>> = {
   talos_image_pull: "lifecycle",
   talos_kubeconfig: "credentials",
   talos_etcd_snapshot: "credentials",
+  talos_talosconfig_issue: "credentials",
+  talos_support_bundle: "credentials",
+  talos_etcd_maintenance: "lifecycle",
 };
 
 /** The toolsets named by TALOS_MCP_TOOLSETS, keywords expanded; unknown names stop the server. */

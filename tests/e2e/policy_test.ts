@@ -37,11 +37,13 @@ describe("role-aware tools/list", () => {
       "talos_read_file",
       "talos_reset",
       "talos_rollback",
+      "talos_talosconfig_issue",
       "talos_upgrade",
     ]);
     expect(admin.filter((n) => !reader.includes(n)).sort()).toEqual([
       "talos_apply_config",
       "talos_bootstrap",
+      "talos_etcd_maintenance",
       "talos_etcd_snapshot",
       "talos_image_pull",
       "talos_kubeconfig",
@@ -53,6 +55,7 @@ describe("role-aware tools/list", () => {
       "talos_rollback",
       "talos_service_action",
       "talos_shutdown",
+      "talos_talosconfig_issue",
       "talos_upgrade",
     ]);
     expect(reader).toContain("talos_node_summary");

@@ -15,6 +15,7 @@ describe("role-aware tools", () => {
     [["os:operator"], [
       "talos_read_file",
       "talos_kubeconfig",
+      "talos_talosconfig_issue",
       "talos_upgrade",
       "talos_rollback",
       "talos_patch_config",
@@ -28,6 +29,7 @@ describe("role-aware tools", () => {
       "talos_read_file",
       "talos_kubeconfig",
       "talos_etcd_snapshot",
+      "talos_talosconfig_issue",
       "talos_service_action",
       "talos_reboot",
       "talos_upgrade",
@@ -38,11 +40,13 @@ describe("role-aware tools", () => {
       "talos_bootstrap",
       "talos_shutdown",
       "talos_reset",
+      "talos_etcd_maintenance",
     ]],
     [["os:reader"], [
       "talos_read_file",
       "talos_kubeconfig",
       "talos_etcd_snapshot",
+      "talos_talosconfig_issue",
       "talos_service_action",
       "talos_reboot",
       "talos_upgrade",
@@ -54,10 +58,12 @@ describe("role-aware tools", () => {
       "talos_shutdown",
       "talos_reset",
       "talos_meta",
+      "talos_etcd_maintenance",
     ]],
     [["os:reader", "os:etcd:backup"], [
       "talos_read_file",
       "talos_kubeconfig",
+      "talos_talosconfig_issue",
       "talos_service_action",
       "talos_reboot",
       "talos_upgrade",
@@ -69,6 +75,7 @@ describe("role-aware tools", () => {
       "talos_shutdown",
       "talos_reset",
       "talos_meta",
+      "talos_etcd_maintenance",
     ]],
   ])("%p cannot use %p", (roles, hidden) => {
     expect(all.filter((n) => !usable(roles).includes(n))).toEqual(hidden);

@@ -13,11 +13,15 @@ export function etcdHealthy(node: SimNode): boolean {
   return !node.faults.down && !node.rebootingFor && node.services.some((s) => s.id === "etcd" && s.state === "Running");
 }
 
-/** The current leader: the first control plane with a healthy etcd, if a quorum of members is healthy. */
+/**
+ * The current leader, if a quorum of members is healthy: the member leadership was last moved to while it
+ * stays healthy, else the first control plane with a healthy etcd.
+ */
 function etcdLeader(cluster: SimCluster): SimNode | undefined {
   const members = cluster.controlPlanes();
   const healthy = members.filter(etcdHealthy);
-  return healthy.length > members.length / 2 ? healthy[0] : undefined;
+  if (healthy.length <= members.length / 2) return undefined;
+  return healthy.find((n) => n.etcdMemberId === cluster.etcdLeaderId) ?? healthy[0];
 }
 
 /** Alarms raised in the cluster (planted per member); every member lists all of them, as etcd does. */
@@ -32,7 +36,19 @@ function requireControlPlane({ node }: SimCall) {
     throw new SimError(Code.FAILED_PRECONDITION, "etcd is not available on worker nodes");
   }
   if (!etcdHealthy(node)) throw new SimError(Code.UNAVAILABLE, "etcd service is not running");
+  if (node.leftEtcd) throw new SimError(Code.UNAVAILABLE, "etcd is not running: this node left the etcd cluster");
 }
+
+/** Membership changes go through the leader, as in etcd: without quorum they fail. */
+function requireLeader(cluster: SimCluster): SimNode {
+  const leader = etcdLeader(cluster);
+  if (!leader) throw new SimError(Code.UNAVAILABLE, "etcdserver: no leader");
+  return leader;
+}
+
+/** Default figures: a database that is half free pages until a defragmentation gives them back. */
+const DB_SIZE = 28672000;
+const DB_IN_USE = 14336000;
 
 export const etcdHandlers: HandlerTable = {
   unary: {
@@ -76,8 +92,8 @@ export const etcdHandlers: HandlerTable = {
         member_status: {
           protocol_version: "3.6.5",
           storage_version: "3.6.0",
-          db_size: String(planted?.dbSize ?? 28672000),
-          db_size_in_use: String(planted?.dbInUse ?? 14336000),
+          db_size: String(planted?.dbSize ?? DB_SIZE),
+          db_size_in_use: String(planted?.dbInUse ?? DB_IN_USE),
           leader: leader?.etcdMemberId ?? "0",
           raft_index: "184467",
           raft_term: "7",
@@ -95,6 +111,52 @@ export const etcdHandlers: HandlerTable = {
     [`${M}EtcdAlarmList`]: (call) => {
       requireControlPlane(call);
       return one({ member_alarms: etcdAlarms(call.cluster) });
+    },
+    // etcd's disarm with no member named clears every raised alarm in the cluster; the reply lists them.
+    [`${M}EtcdAlarmDisarm`]: (call) => {
+      requireControlPlane(call);
+      requireLeader(call.cluster);
+      const cleared = etcdAlarms(call.cluster);
+      for (const n of call.cluster.controlPlanes()) if (n.planted?.etcd) n.planted.etcd.alarm = undefined;
+      return one({ member_alarms: cleared });
+    },
+    // Gives the free pages back: the file shrinks to what is in use.
+    [`${M}EtcdDefragment`]: (call) => {
+      requireControlPlane(call);
+      const etcd = (call.node.planted ??= {}).etcd ??= {};
+      etcd.dbSize = etcd.dbInUse ?? DB_IN_USE;
+      etcd.dbInUse = etcd.dbSize;
+      return one({});
+    },
+    // The leader hands leadership to another healthy member and names it; a follower answers with no name.
+    [`${M}EtcdForfeitLeadership`]: (call) => {
+      requireControlPlane(call);
+      const leader = requireLeader(call.cluster);
+      if (leader !== call.node) return one({ member: "" });
+      const next = call.cluster.controlPlanes().find((n) => n !== call.node && etcdHealthy(n));
+      if (!next) throw new SimError(Code.FAILED_PRECONDITION, "etcdserver: no other member to transfer leadership to");
+      call.cluster.etcdLeaderId = next.etcdMemberId;
+      return one({ member: next.hostname });
+    },
+    [`${M}EtcdLeaveCluster`]: (call) => {
+      requireControlPlane(call);
+      requireLeader(call.cluster);
+      if (call.cluster.controlPlanes().length === 1) {
+        throw new SimError(Code.FAILED_PRECONDITION, "etcdserver: cannot remove the last member of the cluster");
+      }
+      call.node.leftEtcd = true;
+      call.cluster.changed(call.node);
+      return one({});
+    },
+    [`${M}EtcdRemoveMemberByID`]: (call, req) => {
+      requireControlPlane(call);
+      requireLeader(call.cluster);
+      const id = String(req.member_id ?? "0");
+      const member = call.cluster.controlPlanes().find((n) => n.etcdMemberId === id);
+      if (!member) throw new SimError(Code.NOT_FOUND, `etcdserver: member not found: ${BigInt(id).toString(16)}`);
+      member.leftEtcd = true;
+      call.cluster.changed(member);
+      return one({});
     },
   },
   stream: {},

@@ -1,12 +1,15 @@
 /**
  * @module Simulated exports: Kubeconfig (a real gzip tar holding one file,
- * `kubeconfig`) and EtcdSnapshot (a byte stream), control planes only.
+ * `kubeconfig`), EtcdSnapshot (a byte stream) and GenerateClientConfiguration (a
+ * certificate signed by the OS CA), control planes only.
  */
 import { createHash } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import type { SimNode } from "../model.ts";
+import { stringify } from "yaml";
+import { issue, type Issued } from "../x509.ts";
 import { etcdHealthy } from "./etcd.ts";
-import { Code, type HandlerTable, type SimCall, SimError } from "./types.ts";
+import { Code, type HandlerTable, one, type SimCall, SimError } from "./types.ts";
 
 const M = "/machine.MachineService/";
 const CHUNK = 32 * 1024;
@@ -78,8 +81,43 @@ async function chunks(bytes: Buffer, send: (msg: unknown) => Promise<void>) {
   for (let off = 0; off < bytes.length; off += CHUNK) await send({ bytes: bytes.subarray(off, off + CHUNK) });
 }
 
+/**
+ * A talosconfig for `roles`, as Talos builds it: the context is `<role without os:>@<cluster>` for one role,
+ * else the cluster's name, and endpoints are left empty for the client to fill in.
+ */
+function clientTalosconfig(cluster: string, roles: string[], ca: Issued, client: Issued): string {
+  const name = roles.length === 1 ? `${roles[0].replace(/^os:/, "")}@${cluster}` : cluster;
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  return stringify({
+    context: name,
+    contexts: { [name]: { endpoints: [], ca: b64(ca.certPem), crt: b64(client.certPem), key: b64(client.keyPem) } },
+  });
+}
+
 export const exportHandlers: HandlerTable = {
-  unary: {},
+  unary: {
+    // Signs a client certificate for the roles with the OS CA; Talos takes unknown role strings silently.
+    [`${M}GenerateClientConfiguration`]: (call, req) => {
+      controlPlaneOnly(call, "client configuration");
+      const ttlMs = Number(req.crt_ttl?.seconds ?? 0) * 1000 + Math.floor(Number(req.crt_ttl?.nanos ?? 0) / 1e6);
+      if (!(ttlMs > 0)) throw new SimError(Code.INVALID_ARGUMENT, "crt_ttl should be positive");
+      const ca = call.cluster.osCa;
+      if (!ca) throw new SimError(Code.UNIMPLEMENTED, "no OS CA in this simulator");
+      const roles: string[] = req.roles ?? [];
+      const client = issue({
+        commonName: roles[0]?.replace(/^os:/, "") || "client",
+        organizations: roles,
+        usage: "client",
+        notAfter: new Date(Date.now() + ttlMs),
+      }, ca);
+      return one({
+        ca: Buffer.from(ca.certPem),
+        crt: Buffer.from(client.certPem),
+        key: Buffer.from(client.keyPem),
+        talosconfig: Buffer.from(clientTalosconfig(call.cluster.name, roles, ca, client)),
+      });
+    },
+  },
   stream: {
     [`${M}Kubeconfig`]: async (call, _req, send) => {
       controlPlaneOnly(call, "kubeconfig");
