@@ -15,6 +15,7 @@ import { askHuman, consentMessage } from "./elicit.ts";
 import { checkPath, PathError } from "../policy/paths.ts";
 import { quorumVerdict } from "../talos/quorum.ts";
 import type { Access } from "../policy/access.ts";
+import { PROFILE_ABOUT, profileAllows, profileFor } from "../policy/profiles.ts";
 import { policyRules } from "./policy.ts";
 import { assertMayUse } from "./roles.ts";
 import { upgradePathRefusal } from "./upgrade_path.ts";
@@ -49,23 +50,25 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["confirm", (c) => Promise.resolve(confirmRefusal(c.tool, c.raw))],
   // 2. Schema, then argument combinations the tool declares (e.g. Talos' service rules).
   ["arguments", (c) => Promise.resolve(validateArgs(c))],
-  // 3. The policy file's rules for this tool: contexts and nodes it may target (roles read from the nodes),
+  // 3. The profile allows this call's action, for tools whose actions differ in risk (riskFor).
+  ["profile", (c) => Promise.resolve(actionRefusal(c))],
+  // 4. The policy file's rules for this tool: contexts and nodes it may target (roles read from the nodes),
   //    config paths a change may not touch (the current config read and compared). Reads only.
   ["policy rules", policyRules],
-  // 4. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/policy/paths.ts).
+  // 5. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/policy/paths.ts).
   ["paths", (c) => Promise.resolve(guardPaths(c.tool, c.args, c.ctx.config.allowedPaths))],
-  // 5. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
+  // 6. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
   ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],
-  // 6. One minor version per upgrade step (Version RPC per node).
+  // 7. One minor version per upgrade step (Version RPC per node).
   ["upgrade path", upgradePath],
-  // 7. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same
+  // 8. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same
   //    cluster. Before the etcd guard, whose dry runs would otherwise send a config this step refuses.
   ["preconditions", (c) => acts(c) && c.tool.preconditions ? c.tool.preconditions(c.args as never, c.ctx) : none],
-  // 8. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
+  // 9. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
   //    Before consent: the human is never asked about a call that would be refused, and is told the outage
   //    a small cluster cannot avoid.
   ["etcd quorum", etcdQuorum],
-  // 9. The human, when the client supports elicitation (reads only before consent, never a change).
+  // 10. The human, when the client supports elicitation (reads only before consent, never a change).
   ["human consent", humanConsent],
 ];
 
@@ -86,6 +89,14 @@ export const isMutating = (t: ToolSpec): boolean => !!t.confirm || !t.annotation
 
 /** Whether this call would change something (a confirm tool, not in dry-run). */
 const acts = (c: GuardCall) => !!c.tool.confirm && !c.tool.dryRun?.(c.args as never);
+
+/** The caller's profile against the risk of this call's action (a tool listed for its least risky action). */
+function actionRefusal(c: GuardCall): string | undefined {
+  const risk = c.access && c.tool.riskFor?.(c.args as never);
+  if (!c.access || !risk || profileAllows(c.access.profile, risk)) return undefined;
+  return `${c.tool.name} with these arguments needs profile ${profileFor(risk)}, and caller ` +
+    `"${c.access.caller.id}" has profile ${c.access.profile}: ${PROFILE_ABOUT[c.access.profile]}. Nothing was sent.`;
+}
 
 function validateArgs(c: GuardCall): string | undefined {
   const insecure = c.ctx.config.enableInsecure;

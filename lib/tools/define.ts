@@ -47,6 +47,12 @@ export interface ToolSpec<E extends Entries = Entries> {
    * tool must declare it (tests/unit/profiles_test.ts fails otherwise, and the server offers it to admin only).
    */
   risk?: Risk;
+  /**
+   * For a tool whose actions differ in risk (etcd maintenance: a defrag is operating, removing a member is a
+   * change): the risk of this call, checked against the caller's profile once the arguments are parsed.
+   * The tool is listed by `risk`, its least.
+   */
+  riskFor?(args: Args<E>): Risk;
   input: E;
   /** Entries of the structured result; `truncated` is added for every tool. */
   output: Entries;

@@ -50,6 +50,9 @@ export const etcdMaintenanceTool = defineTool({
     "alarm_disarm, else os:admin.",
   annotations: MUTATING,
   confirm: true,
+  // Defrag, alarms and leadership are operating; changing membership is a change (admin profile).
+  risk: "operate",
+  riskFor: ({ action }) => (action === "leave" || action === "remove_member" ? "change" : "operate"),
   // What an operator certificate can do keeps the tool listed; the admin-only actions are refused by role.
   rpcs: ["/machine.MachineService/EtcdDefragment", "/machine.MachineService/EtcdAlarmDisarm"],
   optionalRpcs: [

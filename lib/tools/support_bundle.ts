@@ -170,6 +170,8 @@ export const supportBundleTool = defineTool({
     "events, etcd status, main resources, machine config), secrets masked, into a local .tar.gz (0600); " +
     "returns path, size, sha256 and the file list, never the content. Machine config needs os:admin.",
   annotations: WRITES_LOCAL,
+  // A local file of masked diagnostics, like an etcd snapshot: operating, not changing.
+  risk: "operate",
   input: {
     context,
     nodes,

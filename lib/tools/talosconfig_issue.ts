@@ -33,6 +33,8 @@ export const talosconfigIssueTool = defineTool({
     "the CA's) into a local 0600 file; returns path, role, expiry, context and endpoints, never the key. Use to " +
     "hand out least-privilege access; needs os:admin.",
   annotations: WRITES_LOCAL,
+  // Mints a credential: an admin act.
+  risk: "change",
   rpcs: ["/machine.MachineService/GenerateClientConfiguration"],
   input: {
     context,

@@ -170,3 +170,21 @@ describe("membership changes (last: they shrink the cluster)", () => {
     expect(down.nodes[0].error).toContain("left the etcd cluster");
   });
 });
+
+describe("safety profile operator", () => {
+  test("may defrag, but not change membership: leave is refused for the profile, nothing sent", async () => {
+    const op = await spawnHarness({ simInstance: h.sim, env: { TALOS_MCP_PROFILE: "operator" } });
+    try {
+      const calls = callsSince(h.sim);
+      const r = await op.call("talos_etcd_maintenance", { nodes: [CP1], action: "leave", confirm: true });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toContain("needs profile admin");
+      expect(calls("EtcdLeaveCluster")).toHaveLength(0);
+      expect(calls("EtcdMemberList")).toHaveLength(0); // refused before the quorum guard's reads
+      ok(await op.call("talos_etcd_maintenance", { nodes: [CP1], action: "alarm_disarm", confirm: true }));
+      expect(calls("EtcdAlarmDisarm")).toHaveLength(1);
+    } finally {
+      await op.close();
+    }
+  });
+});

@@ -40,11 +40,13 @@ describe("profiles", () => {
   test("operator adds reboots, shutdown, service actions, pulls and backups; nothing that changes config", () => {
     const added = offered("operator").filter((n) => !offered("readonly").includes(n)).sort();
     expect(added).toEqual([
+      "talos_etcd_maintenance", // listed for defrag, alarms, leadership; membership changes need admin (riskFor)
       "talos_etcd_snapshot",
       "talos_image_pull",
       "talos_reboot",
       "talos_service_action",
       "talos_shutdown",
+      "talos_support_bundle",
     ]);
     const adminOnly = offered("admin").filter((n) => !offered("operator").includes(n)).sort();
     expect(adminOnly).toEqual([
@@ -55,6 +57,7 @@ describe("profiles", () => {
       "talos_patch_config",
       "talos_reset",
       "talos_rollback",
+      "talos_talosconfig_issue",
       "talos_upgrade",
     ]);
   });
@@ -127,7 +130,11 @@ grants:
   allow: [core, "talos_etcd*", talos_reboot]
   deny: [talos_etcd_snapshot]
 `);
-    expect([...p.tools.allow![1].tools].sort()).toEqual(["talos_etcd", "talos_etcd_snapshot"]);
+    expect([...p.tools.allow![1].tools].sort()).toEqual([
+      "talos_etcd",
+      "talos_etcd_maintenance",
+      "talos_etcd_snapshot",
+    ]);
     const a = accessFor(p, "admin", STDIO_CALLER);
     expect(toolRefusal(a, "talos_version", "read")).toBeUndefined();
     expect(toolRefusal(a, "talos_reboot", "operate")).toBeUndefined();
