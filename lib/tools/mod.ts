@@ -23,6 +23,7 @@ import { servicesTool } from "./services.ts";
 import { nodeSummaryTool } from "./summary.ts";
 import { upgradeTool } from "./upgrade.ts";
 import { upgradePlanTool } from "./upgrade_plan.ts";
+import { upgradeClusterTool } from "./upgrade_cluster.ts";
 import { validateTool } from "./validate.ts";
 import { versionTool } from "./version.ts";
 
@@ -62,6 +63,7 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   serviceActionTool,
   rebootTool,
   upgradeTool,
+  upgradeClusterTool,
   rollbackTool,
   patchConfigTool,
   imagePullTool,
