@@ -99,6 +99,7 @@ describe("tools/list", () => {
       "talos_shutdown",
       "talos_upgrade",
       "talos_upgrade_cluster",
+      "talos_upgrade_kubernetes",
     ]);
     for (const t of mutating) {
       expect(ALL_TOOLS.find((s) => s.name === t.name)!.confirm).toBe(true);

@@ -24,6 +24,7 @@ import { nodeSummaryTool } from "./summary.ts";
 import { upgradeTool } from "./upgrade.ts";
 import { upgradePlanTool } from "./upgrade_plan.ts";
 import { upgradeClusterTool } from "./upgrade_cluster.ts";
+import { upgradeK8sTool } from "./upgrade_kubernetes.ts";
 import { validateTool } from "./validate.ts";
 import { versionTool } from "./version.ts";
 
@@ -64,6 +65,7 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   rebootTool,
   upgradeTool,
   upgradeClusterTool,
+  upgradeK8sTool,
   rollbackTool,
   patchConfigTool,
   imagePullTool,

@@ -59,6 +59,7 @@ export const TOOLSET_OF: Readonly<Record<string, Toolset>> = {
   talos_reboot: "lifecycle",
   talos_upgrade: "lifecycle",
   talos_upgrade_cluster: "lifecycle",
+  talos_upgrade_kubernetes: "lifecycle",
   talos_rollback: "lifecycle",
   talos_patch_config: "lifecycle",
   talos_image_pull: "lifecycle",
