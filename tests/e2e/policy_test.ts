@@ -38,6 +38,8 @@ describe("role-aware tools/list", () => {
       "talos_reset",
       "talos_rollback",
       "talos_upgrade",
+      "talos_upgrade_cluster",
+      "talos_upgrade_kubernetes",
     ]);
     expect(admin.filter((n) => !reader.includes(n)).sort()).toEqual([
       "talos_apply_config",
@@ -54,6 +56,8 @@ describe("role-aware tools/list", () => {
       "talos_service_action",
       "talos_shutdown",
       "talos_upgrade",
+      "talos_upgrade_cluster",
+      "talos_upgrade_kubernetes",
     ]);
     expect(reader).toContain("talos_node_summary");
   });
