@@ -32,6 +32,8 @@ export interface Harness {
   stderr(): string;
   /** MCP logging notifications received so far. */
   logs(): Array<{ level: string; data: string }>;
+  /** Resolves when an MCP log notification matching `match` has arrived (e.g. a call's audit line). */
+  untilLog(match: (data: string) => boolean, timeoutMs?: number): Promise<void>;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }
@@ -157,6 +159,17 @@ async function wrap(sim: Sim, client: Client, stderr: () => string, ownSim: bool
     client,
     stderr,
     logs: () => logs.lines,
+    untilLog: async (match, timeoutMs = 15_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!logs.lines.some((l) => match(l.data))) {
+        if (Date.now() > deadline) throw new Error("the awaited log line never came");
+        // Woken by the next notification; the timer only bounds a wait for one that never comes.
+        await new Promise<void>((resolve) => {
+          logs.waiters.push(resolve);
+          setTimeout(resolve, 1_000);
+        });
+      }
+    },
     call: async (name, args = {}) => {
       const r = (await client.callTool({ name, arguments: args })) as CallToolResult;
       checkResult(name, r);

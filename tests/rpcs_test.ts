@@ -62,6 +62,8 @@ const CASES: Record<string, Record<string, unknown>> = {
   talos_image_pull: { nodes: [WORKER, OLD_WORKER], image: "docker.io/library/busybox:1.37", confirm: true },
   talos_service_action: { nodes: [WORKER], service_name: "kubelet", action: "restart", confirm: true },
   talos_reboot: { nodes: [WORKER], wait: true, confirm: true },
+  talos_upgrade_kubernetes: { nodes: [CP, WORKER], version: "v1.35.0", dry_run: false, confirm: true },
+  talos_upgrade_cluster: { nodes: [WORKER, OLD_WORKER], version: "v1.13.10", dry_run: false, confirm: true },
   talos_upgrade: { nodes: [WORKER, OLD_WORKER], image: "ghcr.io/siderolabs/installer:v1.13.10", confirm: true },
   // After the upgrade: the worker has a previous version to go back to.
   talos_rollback: { nodes: [WORKER], confirm: true },

@@ -104,14 +104,23 @@ describe("tools/list", () => {
       "talos_service_action",
       "talos_shutdown",
       "talos_upgrade",
+      "talos_upgrade_cluster",
+      "talos_upgrade_kubernetes",
     ]);
     for (const t of mutating) {
       expect(ALL_TOOLS.find((s) => s.name === t.name)!.confirm).toBe(true);
       expect(t.annotations!.destructiveHint).toBe(true);
       const props = t.inputSchema.properties as Record<string, { type?: string; minItems?: number }>;
       expect(props.confirm.type).toBe("boolean");
-      expect(props.nodes.minItems).toBe(1);
-      expect(t.inputSchema.required).toContain("nodes");
+      const spec = ALL_TOOLS.find((s) => s.name === t.name)!;
+      if (spec.dryRunAllNodes) {
+        // A whole-cluster plan may leave nodes out; the confirm guard requires them for a run (upgrade_cluster_test).
+        expect(spec.dryRun!({} as never)).toBe(true);
+        expect(t.inputSchema.required ?? []).not.toContain("nodes");
+      } else {
+        expect(props.nodes.minItems).toBe(1);
+        expect(t.inputSchema.required).toContain("nodes");
+      }
       expect(t.inputSchema.required ?? []).not.toContain("confirm"); // refused with a message instead
       expect(readOnly.has(t.name)).toBe(false);
     }

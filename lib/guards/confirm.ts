@@ -8,6 +8,7 @@ import type { ToolSpec } from "../tools/define.ts";
 /** Why the call is refused, or undefined when it may go on. */
 export function confirmRefusal(tool: ToolSpec, raw: Record<string, unknown>): string | undefined {
   if (!tool.confirm) return undefined;
+  if (tool.dryRunAllNodes && tool.dryRun?.(raw as never)) return undefined; // a plan: nothing changes
   const nodes = raw.nodes;
   if (!Array.isArray(nodes) || nodes.length === 0) {
     return `${tool.name} changes nodes, so it needs explicit nodes (e.g. nodes: ["10.5.0.2"]); it never ` +

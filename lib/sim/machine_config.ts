@@ -7,6 +7,9 @@ import { stringify } from "yaml";
 import type { Role, SimNode, SimResource } from "./model.ts";
 import { issue } from "./x509.ts";
 
+/** The Kubernetes version a new simulated cluster runs (what `talosctl gen config` of Talos 1.12/1.13 picks). */
+export const K8S_VERSION = "v1.34.1";
+
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
 function fakeKeyPem(): string {
@@ -27,7 +30,7 @@ export function machineConfig(node: { hostname: string; role: Role; ip: string }
       token: cluster.machineToken,
       ca: cp ? { crt: cluster.osCaCrt, key: cluster.osCaKey } : { crt: cluster.osCaCrt },
       certSANs: [],
-      kubelet: { image: "ghcr.io/siderolabs/kubelet:v1.34.1", defaultRuntimeSeccompProfileEnabled: true },
+      kubelet: { image: `ghcr.io/siderolabs/kubelet:${K8S_VERSION}`, defaultRuntimeSeccompProfileEnabled: true },
       install: { disk: "/dev/sda", image: "ghcr.io/siderolabs/installer:v1.13.9", wipe: false },
       features: { rbac: true, apidCheckExtKeyUsage: true },
     },
@@ -44,6 +47,10 @@ export function machineConfig(node: { hostname: string; role: Role; ip: string }
           ca: { crt: cluster.k8sCaCrt, key: cluster.k8sCaKey },
           serviceAccount: { key: cluster.saKey },
           etcd: { ca: { crt: cluster.etcdCaCrt, key: cluster.etcdCaKey } },
+          apiServer: { image: `registry.k8s.io/kube-apiserver:${K8S_VERSION}` },
+          controllerManager: { image: `registry.k8s.io/kube-controller-manager:${K8S_VERSION}` },
+          scheduler: { image: `registry.k8s.io/kube-scheduler:${K8S_VERSION}` },
+          proxy: { image: `registry.k8s.io/kube-proxy:${K8S_VERSION}` },
         }
         : { ca: { crt: cluster.k8sCaCrt } }),
       discovery: { enabled: true },

@@ -87,6 +87,8 @@ export interface SimNode {
   leftEtcd?: boolean;
   /** META partition: key (0-255) → value. */
   meta: Map<number, string>;
+  /** Static pods restarting after their image changed: reads of their status left before they run again. */
+  podRestarts?: Map<string, { left: number; image: string }>;
 }
 
 /** Figures behind Memory, LoadAvg, SystemStat and Mounts. */
@@ -172,6 +174,8 @@ export class SimCluster {
   rebootCalls = 2;
   /** exit_code LifecycleService.Upgrade ends with; set non-zero to simulate a failed install. */
   upgradeExitCode = 0;
+  /** How many reads of its status a static pod stays not ready after its image changed (lib/sim/kubernetes.ts). */
+  podRestartReads = 2;
   /** Whether etcd was bootstrapped once (Bootstrap refuses a second time, as Talos does). */
   etcdBootstrapped: boolean;
   /** Member id of the etcd leader after a leadership move (EtcdForfeitLeadership); absent: the first healthy one. */

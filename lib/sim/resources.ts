@@ -3,6 +3,7 @@
  * network, cluster, etcd, secrets, Kubernetes), computed from the model's current state.
  */
 import { definitionProtoSpec, DEFINITIONS, namespaceProtoSpec } from "./definitions.ts";
+import { k8sImages, STATIC_PODS, staticPodStatus } from "./kubernetes.ts";
 import { type ClusterSecrets, machineConfigEncoding } from "./machine_config.ts";
 import type { SimCluster, SimNode, SimResource } from "./model.ts";
 
@@ -118,11 +119,10 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
     out.push(r("etcd", "EtcdMembers.etcd.talos.dev", "local", {
       memberID: BigInt(node.etcdMemberId).toString(16).padStart(16, "0"),
     }));
-    for (const pod of ["kube-apiserver", "kube-controller-manager", "kube-scheduler"]) {
-      out.push(r("k8s", "StaticPodStatuses.kubernetes.talos.dev", `kube-system/${pod}-${node.hostname}`, {
-        phase: "Running",
-        conditions: [{ type: "Ready", status: "True" }],
-      }));
+    const images = k8sImages(node.machineConfig).pods;
+    for (const pod of Object.keys(STATIC_PODS) as Array<keyof typeof STATIC_PODS>) {
+      const status = staticPodStatus(node, pod, images[pod] ?? "");
+      out.push(r("k8s", "StaticPodStatuses.kubernetes.talos.dev", `kube-system/${pod}-${node.hostname}`, status));
     }
   }
   for (const [key, value] of node.meta) {
@@ -133,7 +133,7 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
     out.push(r("runtime", "Diagnostics.runtime.talos.dev", d.id, { message: d.message, details: d.details }));
   }
   out.push(r("k8s", "KubeletSpecs.kubernetes.talos.dev", "kubelet", {
-    image: "ghcr.io/siderolabs/kubelet:v1.34.1",
+    image: k8sImages(node.machineConfig).kubelet ?? "",
     args: [`--hostname-override=${node.hostname}`],
     expectedNodename: node.hostname,
   }));

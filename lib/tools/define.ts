@@ -63,6 +63,11 @@ export interface ToolSpec<E extends Entries = Entries> {
   confirm?: boolean;
   /** For confirm tools: these arguments change nothing (a dry run), so no consent is needed. */
   dryRun?(args: Args<E>): boolean;
+  /**
+   * For confirm tools whose dry run plans the whole cluster: a dry run may leave `nodes` out (the context's
+   * nodes); a run still needs them explicit, so consent always names the nodes that change.
+   */
+  dryRunAllNodes?: boolean;
   /** Argument combinations the schema cannot express (and the server's settings allow); throws ToolError before any RPC. */
   check?(args: Args<E>, config: Readonly<Config>): void;
   /**

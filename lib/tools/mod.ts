@@ -26,6 +26,8 @@ import { nodeSummaryTool } from "./summary.ts";
 import { talosconfigIssueTool } from "./talosconfig_issue.ts";
 import { upgradeTool } from "./upgrade.ts";
 import { upgradePlanTool } from "./upgrade_plan.ts";
+import { upgradeClusterTool } from "./upgrade_cluster.ts";
+import { upgradeK8sTool } from "./upgrade_kubernetes.ts";
 import { validateTool } from "./validate.ts";
 import { versionTool } from "./version.ts";
 
@@ -67,6 +69,8 @@ export const ALL_TOOLS: readonly ToolSpec[] = [
   serviceActionTool,
   rebootTool,
   upgradeTool,
+  upgradeClusterTool,
+  upgradeK8sTool,
   rollbackTool,
   patchConfigTool,
   imagePullTool,

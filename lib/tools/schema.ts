@@ -84,7 +84,10 @@ export function toolSchemas(tool: ToolSpec, insecure = false): ToolSchemas {
   if (!s) {
     // Strict: an unknown key is usually a typo (`node` for `nodes`) that would otherwise widen the call.
     // Mutating tools: `nodes` becomes required and `confirm` is added (the confirm contract, lib/guards/confirm.ts).
-    const all: v.ObjectEntries = tool.confirm ? { ...tool.input, nodes: explicitNodes, confirm } : tool.input;
+    // A tool whose dry run plans the whole cluster keeps `nodes` optional; the confirm guard requires it for a run.
+    const all: v.ObjectEntries = tool.confirm
+      ? { ...tool.input, nodes: tool.dryRunAllNodes ? nodes : explicitNodes, confirm }
+      : tool.input;
     const entries = insecure ? all : Object.fromEntries(Object.entries(all).filter(([k]) => !INSECURE_KEYS.has(k)));
     const input = v.strictObject(entries);
     s = {

@@ -58,6 +58,8 @@ export const TOOLSET_OF: Readonly<Record<string, Toolset>> = {
   talos_service_action: "lifecycle",
   talos_reboot: "lifecycle",
   talos_upgrade: "lifecycle",
+  talos_upgrade_cluster: "lifecycle",
+  talos_upgrade_kubernetes: "lifecycle",
   talos_rollback: "lifecycle",
   talos_patch_config: "lifecycle",
   talos_image_pull: "lifecycle",

@@ -3,13 +3,12 @@
  * strictly one at a time with an etcd health check before each, then workers.
  */
 import * as v from "valibot";
-import { messageOf, ToolError } from "../errors.ts";
-import { quorumVerdict } from "../talos/quorum.ts";
-import { pause, readBootId, waitForReboot } from "../talos/boot.ts";
+import { etcdGate } from "../talos/etcd_gate.ts";
+import { readBootId, waitForReboot } from "../talos/boot.ts";
 import { etcdView, memberFor } from "../talos/etcd_health.ts";
 import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
 import { nodeVersions } from "../talos/node_versions.ts";
-import { type TalosSession, targetNodes } from "../talos/session.ts";
+import { targetNodes } from "../talos/session.ts";
 import { upgradeNode } from "../talos/upgrade.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
@@ -120,7 +119,12 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<Record<s
   // small to avoid the outage), and the gate waits only while waiting can help.
   const upgraded: string[] = [];
   for (const [i, node] of cps.entries()) {
-    const gate = await etcdGate(session, node, upgraded, ctx, deadline, note);
+    const gate = await etcdGate(session, node, upgraded, {
+      signal: ctx.signal,
+      pollMs: ctx.config.pollIntervalMs,
+      deadline,
+      note,
+    });
     if ("refusal" in gate) {
       skip(cps.slice(i), `not upgraded: ${gate.refusal}`, "FAILED_PRECONDITION");
       break;
@@ -139,41 +143,4 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<Record<s
     nodes: shapeOutcomes(session, nodes.map((n) => results.get(n)!)),
     ...(outages.length ? { outage: [...new Set(outages)].join(" ") } : {}),
   };
-}
-
-/**
- * Whether `node` may go down now. Decides at once when waiting cannot change the answer; polls (bounded
- * by the wait deadline, cancellable, with progress) only while the members keeping etcd from quorum are
- * control planes this call has just upgraded and is waiting on to rejoin.
- */
-async function etcdGate(
-  session: TalosSession,
-  node: string,
-  upgraded: readonly string[],
-  ctx: ToolContext,
-  deadline: number,
-  note: (message: string) => void,
-): Promise<{ refusal: string } | { outage?: string }> {
-  for (;;) {
-    let refusal: string;
-    let waitCanHelp: boolean;
-    try {
-      const view = await etcdView(session, targetNodes(session.ctx), ctx.signal);
-      const verdict = quorumVerdict(view, [node], "one-by-one", "upgrading", session.ctx.name);
-      if (verdict.kind === "safe") return {};
-      if (verdict.kind === "outage") return { outage: verdict.outage };
-      refusal = verdict.refusal;
-      // Only members this call took down are known to be coming back.
-      const ours = new Set(upgraded.map((n) => memberFor(view, n, session.hostnames.get(n))?.id));
-      waitCanHelp = verdict.waitCanHelp && view.members.every((m) => view.healthy.has(m.id) || ours.has(m.id));
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      refusal = err instanceof ToolError ? err.message : messageOf(err);
-      waitCanHelp = upgraded.length > 0; // no control plane answered: only ours can bring one back
-    }
-    if (!waitCanHelp || Date.now() + ctx.config.pollIntervalMs > deadline) return { refusal };
-    note(`waiting for etcd to be healthy before upgrading ${node}`);
-    // Cancellable: a cancelled call (or the HTTP call deadline) must not keep polling etcd until the wait timeout.
-    await pause(ctx.config.pollIntervalMs, ctx.signal);
-  }
 }

@@ -55,6 +55,8 @@ const ARGS: Record<string, Record<string, unknown>> = {
   talos_services: {},
   talos_stats: {},
   talos_upgrade: { nodes: N, image: "ghcr.io/siderolabs/installer:v1.13.10", confirm: true },
+  talos_upgrade_cluster: { nodes: N, version: "v1.13.10" },
+  talos_upgrade_kubernetes: { nodes: N, version: "v1.35.0" },
   talos_upgrade_plan: { version: "v1.13.10" },
   talos_version: {},
 };

@@ -39,6 +39,8 @@ describe("role-aware tools/list", () => {
       "talos_rollback",
       "talos_talosconfig_issue",
       "talos_upgrade",
+      "talos_upgrade_cluster",
+      "talos_upgrade_kubernetes",
     ]);
     expect(admin.filter((n) => !reader.includes(n)).sort()).toEqual([
       "talos_apply_config",
@@ -57,6 +59,8 @@ describe("role-aware tools/list", () => {
       "talos_shutdown",
       "talos_talosconfig_issue",
       "talos_upgrade",
+      "talos_upgrade_cluster",
+      "talos_upgrade_kubernetes",
     ]);
     expect(reader).toContain("talos_node_summary");
   });

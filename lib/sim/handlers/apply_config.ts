@@ -6,6 +6,7 @@
  */
 import { createTwoFilesPatch } from "diff";
 import { parseAllDocuments, stringify } from "yaml";
+import { restartChangedPods } from "../kubernetes.ts";
 import type { Role, SimCluster, SimNode } from "../model.ts";
 import { simVersion } from "../versions.ts";
 import { Code, type HandlerTable, one, SimError } from "./types.ts";
@@ -107,7 +108,10 @@ export const applyConfigHandlers: HandlerTable = {
         });
       }
       if (resolved === "STAGED") node.stagedConfig = text;
-      else node.machineConfig = text;
+      else {
+        restartChangedPods(node, node.machineConfig, text, cluster.podRestartReads);
+        node.machineConfig = text;
+      }
       if (resolved === "REBOOT") cluster.reboot(node);
       return one({ mode: resolved, mode_details: DETAILS[resolved], warnings: [] });
     },

@@ -1,0 +1,60 @@
+/**
+ * @module Simulated Kubernetes control plane on a node: the component images come from its machine config
+ * (cluster.apiServer/controllerManager/scheduler/proxy .image, machine.kubelet.image), and a static pod whose
+ * image changes restarts: not ready for `cluster.podRestartReads` reads of its status, then running the new
+ * image, as the kubelet recreates it.
+ */
+import { parseAllDocuments } from "yaml";
+import type { SimNode } from "./model.ts";
+
+/** Static pod name → where its image lives in the v1alpha1 document's `cluster` section. */
+export const STATIC_PODS = {
+  "kube-apiserver": "apiServer",
+  "kube-controller-manager": "controllerManager",
+  "kube-scheduler": "scheduler",
+} as const;
+
+export interface K8sImages {
+  kubelet?: string;
+  proxy?: string;
+  pods: Partial<Record<keyof typeof STATIC_PODS, string>>;
+}
+
+/** The Kubernetes images a machine config names. */
+export function k8sImages(config: string): K8sImages {
+  const v1 = parseAllDocuments(config).map((d) => d.toJS()).find((d) => d?.version === "v1alpha1" && !d.kind) ?? {};
+  const pods: K8sImages["pods"] = {};
+  for (const [pod, key] of Object.entries(STATIC_PODS)) {
+    const image = v1.cluster?.[key]?.image;
+    if (image) pods[pod as keyof typeof STATIC_PODS] = image;
+  }
+  return { kubelet: v1.machine?.kubelet?.image, proxy: v1.cluster?.proxy?.image, pods };
+}
+
+/** After a config change on `node`: each static pod whose image changed restarts for `reads` status reads. */
+export function restartChangedPods(node: SimNode, before: string, after: string, reads: number): void {
+  const a = k8sImages(before).pods;
+  const b = k8sImages(after).pods;
+  for (const pod of Object.keys(STATIC_PODS) as Array<keyof typeof STATIC_PODS>) {
+    if (a[pod] !== b[pod]) (node.podRestarts ??= new Map()).set(pod, { left: reads, image: a[pod] ?? "" });
+  }
+}
+
+/** A static pod's PodStatus now; a read of a restarting pod counts down its restart. */
+export function staticPodStatus(node: SimNode, pod: keyof typeof STATIC_PODS, image: string): unknown {
+  const restart = node.podRestarts?.get(pod);
+  if (restart && restart.left > 0) {
+    restart.left--;
+    return {
+      phase: "Pending",
+      conditions: [{ type: "Ready", status: "False" }],
+      containerStatuses: [{ name: pod, image: restart.image, ready: false, state: { waiting: {} } }],
+    };
+  }
+  node.podRestarts?.delete(pod);
+  return {
+    phase: "Running",
+    conditions: [{ type: "Ready", status: "True" }],
+    containerStatuses: [{ name: pod, image, ready: true, state: { running: {} } }],
+  };
+}
