@@ -63,6 +63,7 @@ export const upgradeClusterTool = defineTool({
     "resumes. Dry run by default (nodes default to the context's); a run needs explicit nodes, dry_run=false, " +
     "confirm: true and os:admin.",
   annotations: MUTATING,
+  risk: "change",
   confirm: true,
   dryRunAllNodes: true,
   rpcs: [

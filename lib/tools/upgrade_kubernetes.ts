@@ -58,6 +58,7 @@ export const upgradeK8sTool = defineTool({
     "each kubelet; stops at the first failure. Dry run by default (nodes default to the context's): every " +
     "node's config diff. A run needs explicit nodes, confirm: true and os:admin.",
   annotations: MUTATING,
+  risk: "change",
   confirm: true,
   dryRunAllNodes: true,
   rpcs: ["/machine.MachineService/ApplyConfiguration"],

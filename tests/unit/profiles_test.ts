@@ -59,6 +59,8 @@ describe("profiles", () => {
       "talos_rollback",
       "talos_talosconfig_issue",
       "talos_upgrade",
+      "talos_upgrade_cluster",
+      "talos_upgrade_kubernetes",
     ]);
   });
 
