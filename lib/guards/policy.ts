@@ -84,7 +84,7 @@ async function configRefusal(
           `config could not be read to check the change (${messageOf(err)}). Nothing was sent.`;
       }
     }
-    const after = c.tool.configAfter!(c.args as never, before);
+    const after = await c.tool.configAfter!(c.args as never, before);
     const touched = changedPaths(before, after);
     for (const rule of rules) {
       const hit = deniedTouch(touched, rule.denyConfigPaths!);

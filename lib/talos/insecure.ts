@@ -13,39 +13,13 @@
 import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
 import { createHash } from "node:crypto";
-import { createServer, isIP, type Server, type Socket } from "node:net";
+import { createServer, type Server, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { GRPC_CODE_NAMES, ToolError } from "../errors.ts";
 import { assertNodeAllowed, type NodePolicy } from "../policy/nodes.ts";
 import { type TalosApi, talosApi } from "./api.ts";
 import type { CallOptions } from "./client.ts";
-
-/** Talos' API port. */
-export const DEFAULT_PORT = 50000;
-
-export interface InsecureTarget {
-  /** The node's IP: maintenance mode forwards nothing, so the endpoint is the node itself. */
-  host: string;
-  port: number;
-  /** Expected SHA-256 of the node's certificate (lowercase hex), when the caller pins it. */
-  pin?: string;
-}
-
-/** `cert_fingerprint` as given (hex, any case, colons allowed, optional `sha256:`) → lowercase hex. */
-export function normalizeFingerprint(raw: string): string | undefined {
-  const hex = raw.trim().toLowerCase().replace(/^sha256:/, "").replace(/:/g, "");
-  return /^[0-9a-f]{64}$/.test(hex) ? hex : undefined;
-}
-
-/** "IP" or "IP:port" ("[v6]:port" for IPv6) → host and port; undefined when it is neither. */
-export function parseEndpoint(raw: string): { host: string; port: number } | undefined {
-  const s = raw.trim();
-  if (isIP(s)) return { host: s, port: DEFAULT_PORT };
-  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:]+):(\d{1,5})$/.exec(s);
-  if (!m || !isIP(m[1])) return undefined;
-  const port = Number(m[2]);
-  return port >= 1 && port <= 65535 ? { host: m[1], port } : undefined;
-}
+import type { InsecureTarget } from "./insecure_target.ts";
 
 /** A short-lived connection to one maintenance-mode node; close it when the call is done. */
 export class InsecureConnection {

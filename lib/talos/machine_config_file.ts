@@ -7,7 +7,6 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ToolError } from "../errors.ts";
-import { validateMachineConfig } from "./config_validate.ts";
 
 /** Machine configs are tens of KiB; a bigger file is the wrong file. */
 export const MAX_CONFIG_BYTES = 1 << 20;
@@ -73,8 +72,10 @@ const SHOWN_ISSUES = 5;
  * Errors refuse the call; they name paths and lines, never the file's content (it may hold secrets, and
  * errors reach the agent).
  */
-export function checkConfigLocally(data: Buffer): unknown[] {
+export async function checkConfigLocally(data: Buffer): Promise<unknown[]> {
   const text = data.toString("utf8");
+  // Loaded on first use: the validator and its schema cost start-up time every session would pay.
+  const { validateMachineConfig } = await import("./config_validate.ts");
   const result = validateMachineConfig(text, { mode: "cloud", strict: false });
   if (!result.valid) {
     const shown = result.errors.slice(0, SHOWN_ISSUES).map((i) => {

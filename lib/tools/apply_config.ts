@@ -29,9 +29,9 @@ interface ApplyArgs {
 }
 
 /** The file read and checked locally; throws ToolError naming the problem, never the content. */
-function loadConfig(path: string) {
+async function loadConfig(path: string) {
   const file = readConfigFile(path);
-  return { file, docs: checkConfigLocally(file.data) };
+  return { file, docs: await checkConfigLocally(file.data) };
 }
 
 /**
@@ -51,7 +51,7 @@ async function identityRefusal(s: ApiSession, node: string, docs: unknown[], arg
 
 async function rebootingNodes(args: ApplyArgs & { mode: string }, ctx: ToolContext): Promise<string[]> {
   if (args.mode !== "auto") return args.mode === "reboot" ? args.nodes ?? [] : [];
-  const { file } = loadConfig(args.config_file);
+  const { file } = await loadConfig(args.config_file);
   const session = await ctx.session(args.context);
   return wouldReboot(session, args.nodes ?? [], 1, ctx.signal, () => Promise.resolve(file.data));
 }
@@ -101,7 +101,7 @@ export const applyConfigTool = defineTool({
     }),
   },
   dryRun: (a) => a.dry_run !== false,
-  configAfter: (a) => loadConfig(a.config_file).docs,
+  configAfter: async (a) => (await loadConfig(a.config_file)).docs,
   check: (a, config) => {
     if (a.nodes && a.nodes.length !== 1) {
       throw new ToolError(`talos_apply_config sends a whole config to exactly one node; got ${a.nodes.length}.`);
@@ -120,13 +120,13 @@ export const applyConfigTool = defineTool({
   downNodes: (a, ctx) => rebootingNodes(a, ctx),
   // Before consent: a config that fails the local check or belongs to another cluster is refused.
   preconditions: async (args, ctx) => {
-    const { docs } = loadConfig(args.config_file);
+    const { docs } = await loadConfig(args.config_file);
     if (args.insecure) return undefined; // no config on the node yet: nothing to compare with
     const session = await ctx.session(args.context);
     return await identityRefusal(session, args.nodes![0], docs, args, ctx.signal);
   },
   run: async (args, ctx) => {
-    const { file, docs } = loadConfig(args.config_file);
+    const { file, docs } = await loadConfig(args.config_file);
     const result = await perNodeOrInsecure(ctx, args, async (s, node) => {
       if (!args.insecure && args.dry_run) {
         // A dry run needs no consent, so the identity check runs here for it (preconditions: when acting).

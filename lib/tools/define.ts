@@ -94,7 +94,7 @@ export interface ToolSpec<E extends Entries = Entries> {
    * current config is `current` ([] for a node in maintenance mode). The policy's deny_config_paths are
    * checked on the difference (lib/guards/policy.ts). Throws ToolError when the change cannot be computed.
    */
-  configAfter?(args: Args<E>, current: readonly unknown[]): unknown[];
+  configAfter?(args: Args<E>, current: readonly unknown[]): unknown[] | Promise<unknown[]>;
   /** The image an upgrade moves to, for the one-minor-per-step guard. */
   upgradeImage?(args: Args<E>): string | undefined;
   /**

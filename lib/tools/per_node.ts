@@ -7,7 +7,7 @@ import { ToolError } from "../errors.ts";
 import { nodePolicy } from "../policy/nodes.ts";
 import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
 import { learnHostnames } from "../talos/hostnames.ts";
-import { InsecureConnection, type InsecureTarget, normalizeFingerprint, parseEndpoint } from "../talos/insecure.ts";
+import { type InsecureTarget, normalizeFingerprint, parseEndpoint } from "../talos/insecure_target.ts";
 import { type ApiSession, type TalosSession, targetNodes } from "../talos/session.ts";
 import type { ToolContext } from "./define.ts";
 
@@ -133,6 +133,8 @@ export async function onInsecureNode<T extends Record<string, unknown>>(
   target: InsecureTarget,
   fn: (session: ApiSession, node: string) => Promise<T>,
 ): Promise<{ nodes: NodeEntry[] }> {
+  // Loaded here, on the first insecure call: it brings grpc-js, which a session would otherwise load at start.
+  const { InsecureConnection } = await import("../talos/insecure.ts");
   const { conn, api } = await InsecureConnection.open(
     target,
     ctx.config.callTimeoutMs,

@@ -5,7 +5,6 @@
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import { readLocalFile } from "../local_file.ts";
-import { validateMachineConfig } from "../talos/config_validate.ts";
 import { defineTool } from "./define.ts";
 
 /** A machine config with every secret and a few extra documents is tens of KiB; 1 MiB is far beyond any real one. */
@@ -69,8 +68,10 @@ export const validateTool = defineTool({
       );
     }
   },
-  run: (args) => {
+  run: async (args) => {
     const text = args.config ?? readLocalFile(args.path!, MAX_CONFIG_BYTES);
-    return Promise.resolve({ ...validateMachineConfig(text, { mode: args.mode, strict: args.strict }) });
+    // Loaded on first use: the validator and its schema would cost every session's start-up.
+    const { validateMachineConfig } = await import("../talos/config_validate.ts");
+    return { ...validateMachineConfig(text, { mode: args.mode, strict: args.strict }) };
   },
 });

@@ -1,7 +1,7 @@
 /** @module The maintenance-mode and META settings: what the server refuses to start with, and how keys and endpoints parse. */
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig, parseMetaKey } from "../../lib/config.ts";
-import { normalizeFingerprint, parseEndpoint } from "../../lib/talos/insecure.ts";
+import { normalizeFingerprint, parseEndpoint } from "../../lib/talos/insecure_target.ts";
 
 describe("TALOS_MCP_INSECURE_ALLOWED_NODES", () => {
   test.each([
