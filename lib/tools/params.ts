@@ -65,8 +65,8 @@ export const confirm = v.optional(
 
 /**
  * Maintenance mode (a node booted without a config): talk to it without verifying its certificate,
- * pinned instead (lib/talos/insecure.ts). Offered in every schema, refused unless the operator set
- * TALOS_MCP_ENABLE_INSECURE and the node is in TALOS_MCP_INSECURE_ALLOWED_NODES.
+ * pinned instead (lib/talos/insecure.ts). In a tool's schema only with TALOS_MCP_ENABLE_INSECURE
+ * (lib/tools/schema.ts); a call is refused unless the node is in TALOS_MCP_INSECURE_ALLOWED_NODES.
  */
 export const insecureArgs = {
   insecure: v.optional(
