@@ -171,7 +171,12 @@ export class TalosClient {
         } catch (err) {
           if ((err as grpc.ServiceError).code === grpc.status.CANCELLED && opts.signal?.aborted) return;
           finished = true; // this call is over; recover() either throws or a new one opens
-          await this.recover(err, attempt, state);
+          try {
+            await this.recover(err, attempt, state);
+          } catch (e) {
+            if (opts.signal?.aborted) return; // cancelled while waiting to retry: a normal end, as above
+            throw e;
+          }
           finished = false;
           call = open();
         }

@@ -16,7 +16,8 @@ export type ChannelFailure =
   | "dropped";
 
 // grpc-js' own texts (the client makes them up; a relayed status carries Go's "desc = ..." instead).
-const UNSENT = /^No connection established|^Stream refused by server/;
+// "Channel closed before call started": a call queued on a channel another call just gave up on (avoid()).
+const UNSENT = /^No connection established|^Stream refused by server|^Channel closed before call started/;
 /** grpc-js on Node says "Connection dropped" or the socket error; under Bun a cut session is an RST_STREAM without status. */
 const DROPPED_UNAVAILABLE = /^Connection dropped|ECONNRESET|ETIMEDOUT|EPIPE|socket hang up|GOAWAY/;
 const DROPPED_INTERNAL = /^Received RST_STREAM with code \d+/;
