@@ -105,7 +105,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     callsTo: (method) =>
       calls.filter((c) => c.method === method || c.method.endsWith(`/${method}`) || c.method.endsWith(`.${method}`)),
     stop: () => {
-      for (const e of endpoints) e.server.forceShutdown();
+      for (const e of endpoints) e.shutdown();
       for (const m of maintenance.values()) void m.then((ep) => ep.server.forceShutdown());
       if (ownDir) rmSync(dir, { recursive: true, force: true });
       return Promise.resolve();

@@ -5,6 +5,8 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import type { MethodDefinition } from "@grpc/proto-loader";
+import type { ServerHttp2Stream } from "node:http2";
+import { createServer, type Server as NetServer } from "node:net";
 import { packageDefinition } from "../talos/protos.ts";
 import { simMayCall } from "./rbac.ts";
 import { containerHandlers } from "./handlers/containers.ts";
@@ -77,9 +79,26 @@ function rolesOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWrita
   return o === undefined ? [] : Array.isArray(o) ? o : [o];
 }
 
+/** Faults of one endpoint (its apid and the connections to it), as opposed to a node's faults in model.ts. */
+export interface EndpointFaults {
+  /**
+   * The next `times` calls (to `method` when given: "Reboot", "ImageService/Pull") are recorded, then the
+   * endpoint drops the connection they came on (destroys the HTTP/2 session) without running or answering
+   * them: what a client sees of a connection reset under its call.
+   */
+  drop?: { times: number; method?: string };
+}
+
 export class SimEndpoint {
-  readonly server = new grpc.Server({ "grpc.max_send_message_length": 32 << 20 });
+  server = newServer();
   port = 0;
+  readonly faults: EndpointFaults = {};
+  /** While stopped: the listener that takes the port and closes each connection at once. */
+  private refuser?: NetServer;
+  /** TCP connections made to the endpoint while it was stopped (each closed at once): how often a client dialled. */
+  dials = 0;
+  private creds?: grpc.ServerCredentials;
+  private host = "127.0.0.1";
 
   constructor(
     readonly index: number,
@@ -90,6 +109,8 @@ export class SimEndpoint {
   ) {}
 
   async listen(creds: grpc.ServerCredentials, port = 0, host = "127.0.0.1"): Promise<number> {
+    this.creds = creds;
+    this.host = host;
     const def = await packageDefinition();
     for (const entry of Object.values(def)) {
       if ("format" in entry) continue; // a message or enum, not a service
@@ -100,6 +121,45 @@ export class SimEndpoint {
       this.server.bindAsync(`${host}:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p)))
     );
     return this.port;
+  }
+
+  /**
+   * The endpoint goes away: its connections are cut and its apid stops, but the port stays taken by a
+   * listener that closes every connection at once and counts it in `dials`, so a test can tell whether
+   * the client dialled the endpoint at all.
+   */
+  async stop(): Promise<void> {
+    const old = this.server;
+    // tryShutdown reports when the listener and sessions are closed; forceShutdown cuts the sessions now.
+    await new Promise<void>((resolve) => {
+      old.tryShutdown(() => resolve());
+      old.forceShutdown();
+    });
+    const refuser = createServer((socket) => {
+      this.dials++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      refuser.once("error", reject);
+      refuser.listen(this.port, this.host, () => resolve());
+    });
+    this.refuser = refuser;
+  }
+
+  /** Serves again on the same port after stop(). */
+  async start(): Promise<void> {
+    const refuser = this.refuser;
+    if (!refuser || !this.creds) throw new Error("start() follows stop()");
+    await new Promise<void>((resolve) => refuser.close(() => resolve()));
+    this.refuser = undefined;
+    this.server = newServer();
+    await this.listen(this.creds, this.port, this.host);
+  }
+
+  /** Closes the endpoint for good (the simulator's stop). */
+  shutdown(): void {
+    this.server.forceShutdown();
+    this.refuser?.close();
   }
 
   private implement(service: Record<string, MethodDefinition<unknown, unknown>>) {
@@ -120,6 +180,11 @@ export class SimEndpoint {
     const node = values("node");
     const nodes = values("nodes");
     this.calls.push({ method: path, node, nodes, endpoint: this.index, roles, request, at: Date.now() });
+    const drop = this.faults.drop;
+    if (drop && drop.times > 0 && (!drop.method || path.endsWith(`/${drop.method}`))) {
+      drop.times--;
+      return { drop: true };
+    }
     // While the endpoint's own node reboots, its apid is gone too: nothing answers through it (a
     // one-control-plane cluster whose only endpoint reboots is unreachable for that while).
     if (this.self.poweredOff || this.cluster.bootTick(this.self)) {
@@ -172,6 +237,7 @@ export class SimEndpoint {
       try {
         const roles = rolesOf(call);
         const route = this.route(path, call.metadata, roles, call.request);
+        if ("drop" in route) return dropConnection(call);
         if (!handler) throw new SimError(Code.UNIMPLEMENTED, `unknown method ${path}`);
         if ("one" in route) {
           const ctx = await this.prepare(
@@ -232,6 +298,7 @@ export class SimEndpoint {
         const roles = rolesOf(call);
         const route = this.route(path, call.metadata, roles, call.request);
         record = this.calls[this.calls.length - 1]; // route() just recorded this call
+        if ("drop" in route) return dropConnection(call);
         if (!handler) throw new SimError(Code.UNIMPLEMENTED, `unknown method ${path}`);
         if ("one" in route) {
           await run(route.one.ip === this.self.ip ? undefined : route.one.ip, roles);
@@ -264,7 +331,21 @@ const ONE_TO_MANY = [
   "/time.TimeService/",
 ];
 
-type Route = { one: SimNode } | { many: string[] };
+type Route = { one: SimNode } | { many: string[] } | { drop: true };
+
+function newServer(): grpc.Server {
+  return new grpc.Server({ "grpc.max_send_message_length": 32 << 20 });
+}
+
+/**
+ * Destroys the HTTP/2 session a call came on, as a reset connection would. grpc-js keeps the stream
+ * private (`call.call.stream`); this is the simulator's one reach into it, and it fails loudly if that moves.
+ */
+function dropConnection(call: object): void {
+  const stream = (call as { call?: { stream?: ServerHttp2Stream } }).call?.stream;
+  if (!stream?.session) throw new Error("simulator: cannot reach the HTTP/2 session of a call (grpc-js changed)");
+  stream.session.destroy();
+}
 
 function toStatus(err: unknown): Partial<grpc.StatusObject> {
   if (err instanceof SimError) return { code: err.code, details: err.details };
