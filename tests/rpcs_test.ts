@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageDefinition } from "../lib/talos/protos.ts";
+import { idempotent } from "../lib/talos/retry.ts";
 import { ROLE, rolesFor } from "../lib/talos/rbac.ts";
 import { ALL_TOOLS } from "../lib/tools/mod.ts";
 import { type Harness, inMemoryHarness, ok } from "./harness.ts";
@@ -135,5 +136,56 @@ describe("declared rpcs", () => {
           .toEqual({ tool: spec.name, rpc, known: true, readerLevel: false });
       }
     }
+  });
+});
+
+describe("what the client may send again", () => {
+  /**
+   * Every RPC in proto/ the client retries after a dropped connection (lib/talos/retry.ts idempotent()):
+   * reader-level ones plus a few admin reads. An RPC missing from the RBAC table counts as reader-level, so a
+   * new mutating RPC without its row would be resent silently: this reviewed list makes that a failing test.
+   */
+  const RETRIED = [
+    "/cluster.ClusterService/HealthCheck",
+    "/cosi.resource.State/Get",
+    "/cosi.resource.State/List",
+    "/cosi.resource.State/Watch",
+    "/machine.ImageService/List",
+    "/machine.MachineService/Containers",
+    "/machine.MachineService/CPUInfo",
+    "/machine.MachineService/DiskStats",
+    "/machine.MachineService/DiskUsage",
+    "/machine.MachineService/Dmesg",
+    "/machine.MachineService/EtcdAlarmList",
+    "/machine.MachineService/EtcdMemberList",
+    "/machine.MachineService/EtcdSnapshot",
+    "/machine.MachineService/EtcdStatus",
+    "/machine.MachineService/Events",
+    "/machine.MachineService/Hostname",
+    "/machine.MachineService/ImageList",
+    "/machine.MachineService/Kubeconfig",
+    "/machine.MachineService/List",
+    "/machine.MachineService/LoadAvg",
+    "/machine.MachineService/Logs",
+    "/machine.MachineService/LogsContainers",
+    "/machine.MachineService/Memory",
+    "/machine.MachineService/Mounts",
+    "/machine.MachineService/Netstat",
+    "/machine.MachineService/NetworkDeviceStats",
+    "/machine.MachineService/Processes",
+    "/machine.MachineService/Read",
+    "/machine.MachineService/ServiceList",
+    "/machine.MachineService/Stats",
+    "/machine.MachineService/SystemStat",
+    "/machine.MachineService/Version",
+    "/storage.StorageService/Disks",
+  ];
+
+  test("is exactly the reviewed list of reads", async () => {
+    const pkg = await packageDefinition();
+    const all = Object.values(pkg).flatMap((svc) =>
+      "format" in svc ? [] : Object.values(svc as Record<string, { path: string }>).map((m) => m.path)
+    );
+    expect(all.filter(idempotent).sort()).toEqual([...RETRIED].sort());
   });
 });
