@@ -14,6 +14,7 @@ import {
   linkSync,
   openSync,
   readSync,
+  realpathSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -29,12 +30,24 @@ export interface WrittenFile {
   sha256: string;
 }
 
-/** Checks `path` before any RPC: absolute, in an existing directory, free unless `overwrite`. */
-export function checkTarget(path: string, overwrite: boolean): void {
+/**
+ * Checks `path` before any RPC: absolute, in an existing directory, free unless `overwrite`, and never one of
+ * `protectedPaths` (the talosconfig in use: talos-mcp never writes it, whatever `overwrite` says), compared
+ * after resolving links.
+ */
+export function checkTarget(path: string, overwrite: boolean, protectedPaths: readonly string[] = []): void {
   if (!isAbsolute(path)) throw new ToolError(`path must be absolute, got "${path}".`, "INVALID_ARGUMENT");
   const dir = dirname(path);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ToolError(`Directory ${dir} does not exist; create it or choose another path.`, "INVALID_ARGUMENT");
+  }
+  const real = (p: string) => (existsSync(p) ? realpathSync(p) : join(realpathSync(dirname(p)), basename(p)));
+  const target = real(path);
+  if (protectedPaths.some((p) => existsSync(dirname(p)) && real(p) === target)) {
+    throw new ToolError(
+      `${path} is the talosconfig this server uses; talos-mcp never writes it. Choose another path.`,
+      "DENIED",
+    );
   }
   if (existsSync(path)) {
     if (statSync(path).isDirectory()) throw new ToolError(`${path} is a directory; name a file.`, "INVALID_ARGUMENT");

@@ -90,7 +90,7 @@ export async function etcdFacts(
   session: TalosSession,
   cps: readonly NodeFacts[],
   signal: AbortSignal,
-): Promise<{ leader?: string; blockers: string[]; warnings: string[] }> {
+): Promise<{ leader?: string; members?: number; blockers: string[]; warnings: string[] }> {
   const blockers: string[] = [];
   const warnings: string[] = [];
   if (!cps.length) return { blockers, warnings };
@@ -114,7 +114,7 @@ export async function etcdFacts(
     }
     const unknownCp = cps.filter((c) => !list.some((m) => m.hostname === c.hostname));
     if (unknownCp.length && list.length) warnings.push(`not etcd members: ${unknownCp.map(name).join(", ")}`);
-    return { leader, blockers, warnings };
+    return { leader, members: list.length, blockers, warnings };
   } catch (err) {
     blockers.push(`etcd state unknown (${err instanceof ToolError ? err.message.split(". ")[0] : String(err)})`);
     return { blockers, warnings };
@@ -135,7 +135,7 @@ export interface PlanOptions {
 export function planUpgrade(
   facts: readonly NodeFacts[],
   targetRef: string,
-  etcd: { leader?: string; blockers: string[]; warnings: string[] },
+  etcd: { leader?: string; members?: number; blockers: string[]; warnings: string[] },
   o: PlanOptions = {},
 ): UpgradePlan {
   const target = parseTalosVersion(targetRef)!;
@@ -193,7 +193,8 @@ export function planUpgrade(
       "and a fresh etcd snapshot (talos_etcd_snapshot).",
   });
   const batch = o.batch ?? Math.max(1, Math.ceil(workers.length / 4));
-  const quorumGate = `etcd has all ${cps.length} members healthy and a leader`;
+  // The members etcd reports, not the control planes targeted: a plan for some of them still waits for all.
+  const quorumGate = `etcd has all ${etcd.members ?? cps.length} members healthy and a leader`;
   for (const stepTo of path) {
     const final = stepTo === path[path.length - 1];
     const stepMinor = Number(/^v\d+\.(\d+)/.exec(stepTo)?.[1]);

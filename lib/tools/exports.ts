@@ -9,7 +9,7 @@ import { checkTarget, writeLocalFile } from "../local_file.ts";
 import { targetNodes } from "../talos/session.ts";
 import { fileFromTarGz } from "../talos/tar.ts";
 import { defineTool } from "./define.ts";
-import { context, nodeName } from "./params.ts";
+import { context, nodeName, protectedPaths } from "./params.ts";
 
 const MAX_KUBECONFIG_ARCHIVE = 4 << 20;
 /** A snapshot of a large etcd takes minutes; the stream still has a deadline. */
@@ -39,7 +39,7 @@ export const kubeconfigTool = defineTool({
   input: { context, node, path, overwrite },
   output: written,
   run: async (args, ctx) => {
-    checkTarget(args.path, args.overwrite); // before the RPC: a refused path costs no credentials in flight
+    checkTarget(args.path, args.overwrite, protectedPaths(ctx)); // before the RPC: a refused path costs no credentials in flight
     const session = await ctx.session(args.context);
     const target = args.node ?? targetNodes(session.ctx)[0];
     const chunks: Buffer[] = [];
@@ -79,7 +79,7 @@ export const etcdSnapshotTool = defineTool({
   input: { context, node, path, overwrite },
   output: written,
   run: async (args, ctx) => {
-    checkTarget(args.path, args.overwrite);
+    checkTarget(args.path, args.overwrite, protectedPaths(ctx));
     const session = await ctx.session(args.context);
     const target = args.node ?? targetNodes(session.ctx)[0];
     const file = await writeLocalFile(args.path, args.overwrite, async (write) => {

@@ -101,3 +101,12 @@ export const certFingerprint = v.pipe(
   v.string(),
   v.description("With insecure: SHA-256 of the certificate the node presented; pass it as cert_fingerprint next time."),
 );
+
+/** Local paths a file-writing tool must never write: the talosconfig in use (none when it cannot be read). */
+export function protectedPaths(ctx: { talosconfig(): { path: string } }): string[] {
+  try {
+    return [ctx.talosconfig().path];
+  } catch {
+    return []; // no readable talosconfig: the call fails on its session anyway
+  }
+}

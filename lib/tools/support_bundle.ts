@@ -18,7 +18,7 @@ import { readKernelLog } from "../talos/kernel_log.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
 import { type TarFile, tarGz } from "../talos/tar.ts";
 import { defineTool, type ToolContext } from "./define.ts";
-import { context, nodes } from "./params.ts";
+import { context, nodes, protectedPaths } from "./params.ts";
 import { shapeOutcomes } from "./per_node.ts";
 
 const FILE_CAP = 1 << 20;
@@ -204,7 +204,7 @@ export const supportBundleTool = defineTool({
     })),
   },
   run: async (args, ctx) => {
-    checkTarget(args.path, args.overwrite);
+    checkTarget(args.path, args.overwrite, protectedPaths(ctx));
     const session = await ctx.session(args.context);
     const targets = targetNodes(session.ctx, args.nodes);
     let done = 0;

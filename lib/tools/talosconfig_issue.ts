@@ -12,7 +12,7 @@ import { checkTarget, writeLocalFile } from "../local_file.ts";
 import { certInfo } from "../talos/talosconfig.ts";
 import { targetNodes } from "../talos/session.ts";
 import { defineTool } from "./define.ts";
-import { context, nodeName } from "./params.ts";
+import { context, nodeName, protectedPaths } from "./params.ts";
 
 /** Talos' roles a person may hold (os:impersonator is apid's own, for proxying, and is not offered). */
 const ROLES = [
@@ -70,7 +70,7 @@ export const talosconfigIssueTool = defineTool({
     }
   },
   run: async (args, ctx) => {
-    checkTarget(args.path, args.overwrite); // before the RPC: no credential is minted for a refused path
+    checkTarget(args.path, args.overwrite, protectedPaths(ctx)); // before the RPC: no credential is minted for a refused path
     const session = await ctx.session(args.context);
     const ttlMs = parseDuration(args.lifetime)!;
     // Talos signs whatever lifetime is asked; a certificate outliving its CA would fail verification early.

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { simKubeconfig, simSnapshot } from "../../lib/sim/handlers/exports.ts";
 import { type Sim, startSim } from "../../lib/sim/mod.ts";
@@ -53,6 +53,21 @@ describe("talos_kubeconfig", () => {
     ok(await h.call("talos_kubeconfig", { path, overwrite: true }));
     expect(readFileSync(path, "utf8")).toBe(simKubeconfig("sim"));
     expect(statSync(path).mode & 0o777).toBe(0o600);
+  });
+
+  test("never the talosconfig in use, even with overwrite (also through a symlink): nothing sent, file intact", async () => {
+    const before = readFileSync(sim.talosconfig);
+    const link = join(out, "link-to-talosconfig");
+    symlinkSync(sim.talosconfig, link);
+    const calls = sim.callsTo("Kubeconfig").length;
+    for (const [tool, path] of [["talos_kubeconfig", sim.talosconfig], ["talos_etcd_snapshot", link]]) {
+      const r = await h.call(tool, { path, overwrite: true });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toContain("is the talosconfig this server uses; talos-mcp never writes it");
+    }
+    expect(sim.callsTo("Kubeconfig").length).toBe(calls);
+    expect(sim.callsTo("EtcdSnapshot")).toHaveLength(0);
+    expect(readFileSync(sim.talosconfig)).toEqual(before);
   });
 
   test("relative paths and missing directories are refused", async () => {

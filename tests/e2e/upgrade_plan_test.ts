@@ -59,6 +59,10 @@ describe("talos_upgrade_plan", () => {
     expect(r.steps[1].how).toBe("MachineService.Upgrade (reboots itself)");
     expect(r.steps[2].detail).toContain("etcd has all 3 members healthy and a leader");
     expect(r.steps[5].detail).toContain("etcd leader: last");
+    // A plan for one control plane still waits for etcd's whole membership, not for "all 1".
+    const one = ok(await h.call("talos_upgrade_plan", { version: "v1.13.10", nodes: ["10.5.0.3"] }));
+    expect(one.steps.find((s: { action: string }) => s.action === "gate").detail)
+      .toContain("etcd has all 3 members healthy and a leader");
     expect(sim.calls.slice(n).filter((c) => MUTATING.test(c.method))).toEqual([]);
   });
 
