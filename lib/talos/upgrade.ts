@@ -12,6 +12,14 @@ import { usesLifecycleUpgrade } from "./versions.ts";
 const CONTAINERD = { driver: "CRI", namespace: "NS_SYSTEM" } as const;
 const KEEP_LINES = 5;
 
+/** What upgrading a node calls: both flows (lifecycle on 1.13+, legacy before), for a tool's `rpcs`. */
+export const UPGRADE_RPCS = [
+  "/machine.LifecycleService/Upgrade",
+  "/machine.MachineService/Upgrade",
+  "/machine.ImageService/Pull",
+  "/machine.MachineService/Reboot",
+] as const;
+
 export interface UpgradeOptions {
   image: string;
   preserve: boolean;

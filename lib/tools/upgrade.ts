@@ -9,7 +9,7 @@ import { etcdView, memberFor } from "../talos/etcd_health.ts";
 import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
 import { nodeVersions } from "../talos/node_versions.ts";
 import { targetNodes } from "../talos/session.ts";
-import { upgradeNode } from "../talos/upgrade.ts";
+import { UPGRADE_RPCS, upgradeNode } from "../talos/upgrade.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { learnHostnames } from "../talos/hostnames.ts";
@@ -43,12 +43,7 @@ export const upgradeTool = defineTool({
   risk: "change",
   annotations: MUTATING,
   confirm: true,
-  rpcs: [
-    "/machine.LifecycleService/Upgrade",
-    "/machine.MachineService/Upgrade",
-    "/machine.ImageService/Pull",
-    "/machine.MachineService/Reboot",
-  ],
+  rpcs: UPGRADE_RPCS,
   optionalRpcs: ["/machine.MachineService/Read"],
   input,
   output: perNodeOutput({

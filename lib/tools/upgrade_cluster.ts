@@ -13,7 +13,7 @@ import { learnHostnames } from "../talos/hostnames.ts";
 import { versionTag } from "../talos/node_versions.ts";
 import { waitForReady } from "../talos/node_ready.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
-import { upgradeNode } from "../talos/upgrade.ts";
+import { UPGRADE_RPCS, upgradeNode } from "../talos/upgrade.ts";
 import {
   etcdFacts,
   type NodeFacts,
@@ -66,12 +66,7 @@ export const upgradeClusterTool = defineTool({
   risk: "change",
   confirm: true,
   dryRunAllNodes: true,
-  rpcs: [
-    "/machine.LifecycleService/Upgrade",
-    "/machine.MachineService/Upgrade",
-    "/machine.ImageService/Pull",
-    "/machine.MachineService/Reboot",
-  ],
+  rpcs: UPGRADE_RPCS,
   optionalRpcs: ["/machine.MachineService/Read"],
   input,
   output: {
