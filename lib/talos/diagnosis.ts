@@ -43,6 +43,11 @@ export interface ServiceInfo {
   health?: { unknown?: boolean; healthy?: boolean; last_message?: string } | null;
 }
 
+/** Whether a service is as it should be: running or done (Finished, Skipped), and not failing its health check. */
+export function serviceFine(s: ServiceInfo): boolean {
+  return FINE_STATES.has(s.state) && !(s.health && !s.health.unknown && !s.health.healthy);
+}
+
 /** One service's trouble: now (ServiceList) and its failures in the events window. */
 export interface ServiceTrouble {
   id: string;
@@ -74,8 +79,8 @@ export function serviceTroubles(
 ): Map<string, ServiceTrouble> {
   const out = new Map<string, ServiceTrouble>();
   for (const s of services) {
+    if (serviceFine(s)) continue;
     const unhealthy = s.health && !s.health.unknown && !s.health.healthy;
-    if (FINE_STATES.has(s.state) && !unhealthy) continue;
     const msg = s.health?.last_message ? `: ${quote(s.health.last_message)}` : "";
     out.set(s.id, { id: s.id, now: `${s.state}${unhealthy ? ", unhealthy" : ""}${msg}` });
   }

@@ -31,7 +31,8 @@ export async function etcdGate(
     let refusal: string;
     let waitCanHelp: boolean;
     try {
-      const view = await etcdView(session, targetNodes(session.ctx), o.signal);
+      // `node` asked too, so a node named by another address than its etcd URL still matches its member.
+      const view = await etcdView(session, [...new Set([node, ...targetNodes(session.ctx)])], o.signal, [node]);
       const verdict = quorumVerdict(view, [node], "one-by-one", "upgrading", session.ctx.name);
       if (verdict.kind === "safe") return {};
       if (verdict.kind === "outage") return { outage: verdict.outage };

@@ -86,6 +86,7 @@ export class InsecureConnection {
       remote.destroy();
     };
     remote.once("secureConnect", () => {
+      remote.setTimeout(0); // the timeout bounds the dial and handshake; calls have their own deadlines
       const raw = remote.getPeerCertificate()?.raw;
       this.seen = raw ? createHash("sha256").update(raw).digest("hex") : undefined;
       if (!this.seen || (this.target.pin && this.seen !== this.target.pin)) {
@@ -177,7 +178,8 @@ export class InsecureConnection {
       { deadline: Date.now() + (opts.timeoutMs ?? this.timeoutMs) },
     );
     const onAbort = () => call.cancel();
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (opts.signal?.aborted) call.cancel();
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
     let finished = false;
     try {
       for await (const msg of call) yield msg as Res;

@@ -50,5 +50,7 @@ export async function machineTypesOf(
 async function machineType(session: TalosSession, node: string, signal: AbortSignal): Promise<string | undefined> {
   const r = await getResource(session, node, "config", "MachineTypes.config.talos.dev", "machine-type", signal);
   const type = String(r.spec ?? "").trim();
+  // "init" (deprecated, still valid) is the control plane that bootstrapped the cluster.
+  if (type === "init") return "controlplane";
   return type === "controlplane" || type === "worker" ? type : undefined;
 }

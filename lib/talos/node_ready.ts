@@ -1,10 +1,11 @@
 /**
- * @module "Back and ready" after a reboot: every service with a health check running and healthy
- * (ServiceList). A node answering Version may still be starting etcd or kubelet; the next control plane
+ * @module "Back and ready" after a reboot: every service running (or done) and none failing its health
+ * check (ServiceList; the same rule as the summary's, lib/talos/diagnosis.ts). A node answering Version may still be starting etcd or kubelet; the next control plane
  * must not go down before this one serves again.
  */
 import { ToolError } from "../errors.ts";
 import { pause } from "./boot.ts";
+import { serviceFine } from "./diagnosis.ts";
 import type { TalosSession } from "./session.ts";
 
 export interface ReadyOptions {
@@ -18,7 +19,7 @@ export interface ReadyOptions {
 export async function unreadyServices(session: TalosSession, node: string, signal: AbortSignal): Promise<string[]> {
   const res = await session.api.machine.ServiceList({}, { node, signal, timeoutMs: 5_000 });
   return (res.messages?.[0]?.services ?? [])
-    .filter((s) => s.state !== "Running" || (!s.health?.unknown && !s.health?.healthy))
+    .filter((s) => !serviceFine(s))
     .map((s) => `${s.id} (${s.state}${s.health?.last_message ? `: ${s.health.last_message}` : ""})`);
 }
 
