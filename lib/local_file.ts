@@ -110,12 +110,12 @@ export async function writeLocalFile(
 }
 
 /**
- * Reads a local text file an argument names (a machine config to validate): absolute, a regular file
- * (symlinks followed), at most `maxBytes`. The size is checked on the open file, so a file swapped
- * or grown after the check cannot make the read unbounded.
+ * Reads a local file an argument names (`what`: the argument, for messages): absolute, a regular file
+ * (symlinks followed), at most `maxBytes`. The size is checked on the open file, so a file swapped or grown
+ * after the check cannot make the read unbounded.
  */
-export function readLocalFile(path: string, maxBytes: number): string {
-  if (!isAbsolute(path)) throw new ToolError(`path must be absolute, got "${path}".`, "INVALID_ARGUMENT");
+export function readLocalBytes(path: string, maxBytes: number, what = "path"): Buffer {
+  if (!isAbsolute(path)) throw new ToolError(`${what} must be an absolute path, got "${path}".`, "INVALID_ARGUMENT");
   let fd: number;
   try {
     // Checked before opening too: opening a FIFO would block until something writes to it.
@@ -126,7 +126,7 @@ export function readLocalFile(path: string, maxBytes: number): string {
   } catch (err) {
     if (err instanceof ToolError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new ToolError(`${path} does not exist; check the path.`, "NOT_FOUND");
+    if (code === "ENOENT") throw new ToolError(`${what} ${path} does not exist; check the path.`, "NOT_FOUND");
     if (code === "EACCES") throw new ToolError(`${path} is not readable by talos-mcp (permission denied).`);
     throw new ToolError(`cannot open ${path}: ${code ?? (err as Error).message}.`);
   }
@@ -140,8 +140,12 @@ export function readLocalFile(path: string, maxBytes: number): string {
     let n = 0;
     for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
     if (n > maxBytes) throw new ToolError(`${path} grew over the ${maxBytes}-byte limit while read.`, "TOO_LARGE");
-    return buf.subarray(0, n).toString("utf8");
+    return buf.subarray(0, n);
   } finally {
     closeSync(fd);
   }
 }
+
+/** readLocalBytes as UTF-8 text. */
+export const readLocalFile = (path: string, maxBytes: number, what = "path"): string =>
+  readLocalBytes(path, maxBytes, what).toString("utf8");

@@ -52,18 +52,23 @@ const GUARDS: ReadonlyArray<readonly [string, Guard]> = [
   ["arguments", (c) => Promise.resolve(validateArgs(c))],
   // 3. The profile allows this call's action, for tools whose actions differ in risk (riskFor).
   ["profile", (c) => Promise.resolve(actionRefusal(c))],
-  // 4. The policy file's rules for this tool: contexts and nodes it may target (roles read from the nodes),
-  //    config paths a change may not touch (the current config read and compared). Reads only.
-  ["policy rules", policyRules],
-  // 5. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/policy/paths.ts).
+  // 4. Remote paths normalised and inside TALOS_MCP_ALLOWED_PATHS (lib/policy/paths.ts).
   ["paths", (c) => Promise.resolve(guardPaths(c.tool, c.args, c.ctx.config.allowedPaths))],
-  // 6. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
+  // 5. The chosen context's certificate carries a role the tool's RPCs need (lib/talos/rbac.ts).
   ["roles", (c) => Promise.resolve(checkRoles(c.tool, c.args as { context?: string }, c.ctx))],
+  // 6. The policy file's rules for this tool: contexts and nodes it may target (roles read from the nodes),
+  //    config paths a change may not touch (the current config read and compared). Reads only, so after
+  //    the local checks above: a call they refuse costs no RPC.
+  ["policy rules", policyRules],
   // 7. One minor version per upgrade step (Version RPC per node).
   ["upgrade path", upgradePath],
   // 8. What the tool says must hold before it acts (reads only): etcd not yet bootstrapped, the same
   //    cluster. Before the etcd guard, whose dry runs would otherwise send a config this step refuses.
-  ["preconditions", (c) => acts(c) && c.tool.preconditions ? c.tool.preconditions(c.args as never, c.ctx) : none],
+  //    For dry runs too: a dry run of a call that would be refused says so the same way.
+  [
+    "preconditions",
+    (c) => c.tool.confirm && c.tool.preconditions ? c.tool.preconditions(c.args as never, c.ctx) : none,
+  ],
   // 9. etcd keeps quorum (EtcdMemberList + EtcdStatus; a dry run where the impact depends on the change).
   //    Before consent: the human is never asked about a call that would be refused, and is told the outage
   //    a small cluster cannot avoid.

@@ -3,10 +3,9 @@
  * result or a log line), validated offline, and its cluster identity compared with a node's.
  */
 import { createHash } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { isAbsolute } from "node:path";
 import { parseAllDocuments } from "yaml";
 import { ToolError } from "../errors.ts";
+import { readLocalBytes } from "../local_file.ts";
 
 /** Machine configs are tens of KiB; a bigger file is the wrong file. */
 export const MAX_CONFIG_BYTES = 1 << 20;
@@ -18,44 +17,10 @@ export interface ConfigFile {
   data: Buffer;
 }
 
-/** Reads `path`: absolute, a regular file (symlinks followed), at most 1 MiB. */
+/** Reads `path` (lib/local_file.ts: absolute, a regular file, at most 1 MiB) and its sha256. */
 export function readConfigFile(path: string): ConfigFile {
-  if (!isAbsolute(path)) {
-    throw new ToolError(
-      `config_file must be an absolute path on the server's machine, got "${path}".`,
-      "INVALID_ARGUMENT",
-    );
-  }
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (err) {
-    throw new ToolError(
-      `Cannot open config_file ${path}: ${(err as NodeJS.ErrnoException).code ?? "error"}.`,
-      "NOT_FOUND",
-    );
-  }
-  try {
-    // fstat on the open descriptor: what is checked is what is read.
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new ToolError(`config_file ${path} is not a regular file.`, "INVALID_ARGUMENT");
-    if (st.size > MAX_CONFIG_BYTES) {
-      throw new ToolError(
-        `config_file ${path} is ${st.size} bytes; a machine config is at most ${MAX_CONFIG_BYTES} (1 MiB).`,
-        "INVALID_ARGUMENT",
-      );
-    }
-    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
-    let n = 0;
-    for (let r; n < buf.length && (r = readSync(fd, buf, n, buf.length - n, null)) > 0;) n += r;
-    if (n > MAX_CONFIG_BYTES) {
-      throw new ToolError(`config_file ${path} grew past 1 MiB while read.`, "INVALID_ARGUMENT");
-    }
-    const data = buf.subarray(0, n);
-    return { path, bytes: n, sha256: createHash("sha256").update(data).digest("hex"), data };
-  } finally {
-    closeSync(fd);
-  }
+  const data = readLocalBytes(path, MAX_CONFIG_BYTES, "config_file");
+  return { path, bytes: data.length, sha256: createHash("sha256").update(data).digest("hex"), data };
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => !!x && typeof x === "object" && !Array.isArray(x);

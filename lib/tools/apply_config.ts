@@ -28,10 +28,25 @@ interface ApplyArgs {
   insecure?: boolean;
 }
 
-/** The file read and checked locally; throws ToolError naming the problem, never the content. */
-async function loadConfig(path: string) {
-  const file = readConfigFile(path);
-  return { file, docs: await checkConfigLocally(file.data) };
+type Loaded = { file: ReturnType<typeof readConfigFile>; docs: unknown[] };
+const loaded = new WeakMap<object, Promise<Loaded>>();
+
+/**
+ * The file read and checked locally, once per call: the policy guard, the reboot question, the identity
+ * check and `run` all see the same bytes (keyed by the call's parsed arguments, which every guard and
+ * `run` share), so a file changed while the human is asked is not what gets sent. Throws ToolError naming
+ * the problem, never the content.
+ */
+function loadConfig(args: ApplyArgs): Promise<Loaded> {
+  let p = loaded.get(args);
+  if (!p) {
+    p = (async () => {
+      const file = readConfigFile(args.config_file);
+      return { file, docs: await checkConfigLocally(file.data) };
+    })();
+    loaded.set(args, p);
+  }
+  return p;
 }
 
 /**
@@ -51,7 +66,7 @@ async function identityRefusal(s: ApiSession, node: string, docs: unknown[], arg
 
 async function rebootingNodes(args: ApplyArgs & { mode: string }, ctx: ToolContext): Promise<string[]> {
   if (args.mode !== "auto") return args.mode === "reboot" ? args.nodes ?? [] : [];
-  const { file } = await loadConfig(args.config_file);
+  const { file } = await loadConfig(args);
   const session = await ctx.session(args.context);
   return wouldReboot(session, args.nodes ?? [], 1, ctx.signal, () => Promise.resolve(file.data));
 }
@@ -101,7 +116,7 @@ export const applyConfigTool = defineTool({
     }),
   },
   dryRun: (a) => a.dry_run !== false,
-  configAfter: async (a) => (await loadConfig(a.config_file)).docs,
+  configAfter: async (a) => (await loadConfig(a)).docs,
   check: (a, config) => {
     if (a.nodes && a.nodes.length !== 1) {
       throw new ToolError(`talos_apply_config sends a whole config to exactly one node; got ${a.nodes.length}.`);
@@ -120,19 +135,14 @@ export const applyConfigTool = defineTool({
   downNodes: (a, ctx) => rebootingNodes(a, ctx),
   // Before consent: a config that fails the local check or belongs to another cluster is refused.
   preconditions: async (args, ctx) => {
-    const { docs } = await loadConfig(args.config_file);
+    const { docs } = await loadConfig(args);
     if (args.insecure) return undefined; // no config on the node yet: nothing to compare with
     const session = await ctx.session(args.context);
     return await identityRefusal(session, args.nodes![0], docs, args, ctx.signal);
   },
   run: async (args, ctx) => {
-    const { file, docs } = await loadConfig(args.config_file);
+    const { file } = await loadConfig(args);
     const result = await perNodeOrInsecure(ctx, args, async (s, node) => {
-      if (!args.insecure && args.dry_run) {
-        // A dry run needs no consent, so the identity check runs here for it (preconditions: when acting).
-        const refusal = await identityRefusal(s, node, docs, args, ctx.signal);
-        if (refusal) throw new ToolError(refusal, "DENIED");
-      }
       const res = await applyConfiguration(s, node, file.data, args.mode, args.dry_run, ctx.signal);
       const m = res.messages?.[0];
       const details = m?.mode_details ?? "";

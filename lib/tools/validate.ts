@@ -5,10 +5,10 @@
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import { readLocalFile } from "../local_file.ts";
+import { MAX_CONFIG_BYTES } from "../talos/machine_config_file.ts";
 import { defineTool } from "./define.ts";
 
 /** A machine config with every secret and a few extra documents is tens of KiB; 1 MiB is far beyond any real one. */
-const MAX_CONFIG_BYTES = 1 << 20;
 
 const issue = v.object({
   document: v.pipe(v.number(), v.description("0-based position of the document in the input")),

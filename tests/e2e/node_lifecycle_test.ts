@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ElicitRequest } from "@modelcontextprotocol/sdk/types.js";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
@@ -230,6 +231,44 @@ describe("talos_apply_config", () => {
     expect(h.sim.cluster.find(W)!.machineConfig).toBe(before);
   });
 
+  test("the file is read once per call: what was checked is what is sent, even if it changes during consent", async () => {
+    const file = configFile(
+      "w-swap.yaml",
+      W,
+      (v1) => (v1.machine.kubelet.image = "ghcr.io/siderolabs/kubelet:v1.34.4"),
+    );
+    const checked = readFileSync(file);
+    // While the human is asked, the file is swapped for another cluster's config (the identity check's target).
+    const swapping = await spawnHarness({
+      simInstance: h.sim,
+      env: ENV,
+      elicit: () => {
+        const other = configFile("other.yaml", W, (v1) => (v1.cluster.id = "c29tZS1vdGhlci1jbHVzdGVy"));
+        writeFileSync(file, readFileSync(other));
+        return { action: "accept", content: {} };
+      },
+    });
+    try {
+      const calls = await sent("ApplyConfiguration", async () => {
+        const r = ok(
+          await swapping.call("talos_apply_config", {
+            nodes: [W],
+            config_file: file,
+            dry_run: false,
+            mode: "no-reboot",
+            confirm: true,
+          }),
+        );
+        expect(r.file.sha256).toBe(createHash("sha256").update(checked).digest("hex"));
+      });
+      expect(calls).toHaveLength(1);
+      expect(Buffer.from((calls[0].request as { data: Uint8Array }).data)).toEqual(checked);
+      expect(h.sim.cluster.find(W)!.machineConfig).not.toContain("c29tZS1vdGhlci1jbHVzdGVy");
+    } finally {
+      await swapping.close();
+    }
+  });
+
   test("applies with dry_run=false and confirm", async () => {
     const file = configFile("w2.yaml", W, (v1) => (v1.machine.kubelet.image = "ghcr.io/siderolabs/kubelet:v1.34.3"));
     const r = ok(
@@ -280,7 +319,7 @@ describe("talos_apply_config", () => {
       [invalid, "cluster.controlPlane.endpoint"],
       [noV1, "has no v1alpha1 document"],
       [DIR, "is not a regular file"],
-      [join(DIR, "missing.yaml"), "Cannot open config_file"],
+      [join(DIR, "missing.yaml"), "missing.yaml does not exist; check the path"],
     ];
     for (const [path, message] of cases) {
       let r: any;
@@ -297,7 +336,9 @@ describe("talos_apply_config", () => {
   test("a file over 1 MiB is refused", async () => {
     const big = join(DIR, "big.yaml");
     writeFileSync(big, `version: v1alpha1\n# ${"x".repeat(1 << 20)}\n`);
-    expect(text(await h.call("talos_apply_config", { nodes: [W], config_file: big }))).toContain("at most 1048576");
+    expect(text(await h.call("talos_apply_config", { nodes: [W], config_file: big }))).toContain(
+      "over the 1048576-byte limit",
+    );
   });
 });
 

@@ -74,7 +74,7 @@ describe("talos_validate", () => {
     };
     await refused({}, "Give exactly one of config (the text) or path");
     await refused({ config: "version: v1alpha1", path: "/tmp/x.yaml" }, "Give exactly one of config");
-    await refused({ path: "relative/config.yaml" }, 'path must be absolute, got "relative/config.yaml"');
+    await refused({ path: "relative/config.yaml" }, 'path must be an absolute path, got "relative/config.yaml"');
     await refused({ path: join(dir, "missing.yaml") }, "missing.yaml does not exist; check the path");
     await refused({ path: dir }, "is not a regular file; name a file");
     const fifo = join(dir, "fifo");
