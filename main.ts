@@ -80,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   }
   setLevel(config.logLevel);
   let policy: PolicySource | undefined;
-  if (config.policyFile && !dashboard) {
+  if (config.policyFile) {
     try {
       policy = new PolicySource(config.policyFile);
     } catch (err) {
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
   process.on("unhandledRejection", (err) => log("error", `unhandled rejection: ${(err as Error)?.stack ?? err}`));
   if (dashboard) {
     const { runDashboard } = await import("./lib/apps/dashboard.ts");
-    return await runDashboard(config, rest) ?? -1;
+    return await runDashboard(config, rest, policy) ?? -1;
   }
   if (httpAddr !== undefined || process.env.TALOS_MCP_HTTP_ADDR) {
     // Loaded only here: the stdio path never pays for the HTTP code.

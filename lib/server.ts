@@ -137,10 +137,18 @@ export function createServer(
     }
     if (!tool) {
       const set = TOOLSET_OF[name];
+      if (set && config.disabledTools.includes(name)) {
+        return errorResult(
+          `${name} is disabled on this server (TALOS_MCP_DISABLED_TOOLS / --disabled-tools); the user can remove ` +
+            `it from that list to offer it.`,
+        );
+      }
       if (set) {
+        // Keep what the user chose and add the missing set, or name just this tool.
+        const sets = [...new Set([...(config.toolsets.length ? config.toolsets : ["default"]), set])].join(",");
         return errorResult(
           `${name} is not enabled on this server: it is in the ${set} toolset. The user can start the server ` +
-            `with TALOS_MCP_TOOLSETS=default,${set} (or --toolsets default,${set}) to offer it.`,
+            `with TALOS_MCP_TOOLSETS=${sets} (--toolsets ${sets}), or add just this tool with --tools ${name}.`,
         );
       }
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool ${name}; call tools/list for the available tools.`);

@@ -118,9 +118,13 @@ export interface SpawnedDashboard {
 }
 
 /** Spawns `dist/talos-mcp dashboard` against `sim` and waits for the URL it prints. */
-export async function spawnDashboard(sim: Sim, args: string[] = []): Promise<SpawnedDashboard> {
+export async function spawnDashboard(
+  sim: Sim,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<SpawnedDashboard> {
   const child = spawn(BIN, ["dashboard", ...args], {
-    env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig },
+    env: { PATH: process.env.PATH ?? "", HOME: sim.dir, TALOSCONFIG: sim.talosconfig, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

@@ -87,7 +87,11 @@ describe("toolsets through the binary", () => {
       const r = await h.call("talos_version", {});
       expect(r.isError).toBe(true);
       expect(text(r)).toContain("core toolset");
-      expect(text(r)).toContain("TALOS_MCP_TOOLSETS=default,core");
+      // The advice keeps the toolsets the user chose and adds the missing one.
+      expect(text(r)).toContain("TALOS_MCP_TOOLSETS=files,lifecycle,core");
+      const disabled = await h.call("talos_list_files", { path: "/etc" });
+      expect(disabled.isError).toBe(true);
+      expect(text(disabled)).toContain("talos_list_files is disabled on this server (TALOS_MCP_DISABLED_TOOLS");
     } finally {
       await h.close();
     }

@@ -7,13 +7,16 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { parseArgs } from "node:util";
 import type { Config } from "../config.ts";
 import { messageOf } from "../errors.ts";
 import { createServer } from "../server.ts";
 import { Sessions } from "../talos/session.ts";
 import { ALL_TOOLS } from "../tools/mod.ts";
-import { bearerMatches } from "../http/access.ts";
+import { bearerMatches, secretEquals } from "../http/access.ts";
+import type { PolicySource } from "../guards/policy_source.ts";
+import type { Caller } from "../policy/access.ts";
 import { CLUSTER_VIEW_HTML, VIEW_TOOLS } from "./view.ts";
 
 type Env = Record<string, string | undefined>;
@@ -35,6 +38,8 @@ export interface DashboardOptions {
   env?: Env;
   /** 0 (default): an ephemeral port. */
   port?: number;
+  /** The policy file in force (TALOS_MCP_POLICY): it applies to the dashboard's calls as to any other caller's. */
+  policy?: PolicySource;
 }
 
 /**
@@ -56,10 +61,8 @@ function contentSecurityPolicy(html: string): string {
   ].join("; ");
 }
 
-function tokenMatches(given: string | null, token: string): boolean {
-  const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(given ?? ""), digest(token));
-}
+/** Named in audit and log lines, and matched by the policy file's grants like any caller. */
+const DASHBOARD_CALLER: Caller = { id: "dashboard", kind: "stdio", groups: [], scopes: [] };
 
 const json = (status: number, body: unknown) =>
   Response.json(body, { status, headers: { "cache-control": "no-store", "x-content-type-options": "nosniff" } });
@@ -72,7 +75,15 @@ export async function startDashboard(config: Readonly<Config>, opts: DashboardOp
   const sessions = new Sessions(readOnly, env);
   sessions.context(opts.context); // an unknown or disallowed context fails here, before anything listens
   const tools = ALL_TOOLS.filter((t) => VIEW_TOOLS.includes(t.name) && t.annotations.readOnlyHint);
-  const { server } = createServer({ config: readOnly, tools, env, sessions, defaultContext: opts.context });
+  const { server } = createServer({
+    config: readOnly,
+    tools,
+    env,
+    sessions,
+    defaultContext: opts.context,
+    policy: opts.policy,
+    caller: DASHBOARD_CALLER,
+  });
   const [serverSide, clientSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   const client = new Client({ name: "talos-mcp-dashboard", version: "1" });
@@ -121,7 +132,7 @@ export async function startDashboard(config: Readonly<Config>, opts: DashboardOp
       }
       const url = new URL(req.url);
       if (url.pathname === "/" && req.method === "GET") {
-        if (!tokenMatches(url.searchParams.get("token"), token)) {
+        if (!secretEquals(url.searchParams.get("token"), token)) {
           return new Response("Open the URL talos-mcp dashboard printed: it carries the access token.\n", {
             status: 401,
             headers: { "content-type": "text/plain; charset=utf-8" },
@@ -157,22 +168,21 @@ export async function startDashboard(config: Readonly<Config>, opts: DashboardOp
 }
 
 /** `talos-mcp dashboard [--context X]`: prints the URL, serves until SIGINT/SIGTERM. Returns an exit code on failure. */
-export async function runDashboard(config: Readonly<Config>, argv: string[]): Promise<number | undefined> {
+export async function runDashboard(
+  config: Readonly<Config>,
+  argv: string[],
+  policy?: PolicySource,
+): Promise<number | undefined> {
   let context: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--context" && argv[i + 1]) context = argv[++i];
-    else if (a.startsWith("--context=")) context = a.slice("--context=".length);
-    else {
-      process.stderr.write(
-        `talos-mcp dashboard: unexpected argument "${a}"; usage: talos-mcp dashboard [--context X]\n`,
-      );
-      return 2;
-    }
+  try {
+    context = parseArgs({ args: argv, options: { context: { type: "string" } }, strict: true }).values.context;
+  } catch (err) {
+    process.stderr.write(`talos-mcp dashboard: ${messageOf(err)}; usage: talos-mcp dashboard [--context X]\n`);
+    return 2;
   }
   let dash: Dashboard;
   try {
-    dash = await startDashboard(config, { context });
+    dash = await startDashboard(config, { context, policy });
   } catch (err) {
     process.stderr.write(`talos-mcp dashboard: ${messageOf(err)}\n`);
     return 1;

@@ -49,9 +49,18 @@ function originAllowed(origin: string, allowed: readonly string[]): boolean {
   }
 }
 
-/** Checks `Authorization: Bearer <token>`; digests first, so neither content nor length leaks through timing. */
-export function bearerMatches(authorization: string | null, token: string): boolean {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+/** The token of `Authorization: Bearer <token>`, or undefined. */
+export const bearerToken = (authorization: string | null): string | undefined =>
+  /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+
+/** Whether `given` is `secret`; digests first, so neither content nor length leaks through timing. */
+export function secretEquals(given: string | null | undefined, secret: string): boolean {
   const digest = (s: string) => createHash("sha256").update(s).digest();
-  return timingSafeEqual(digest(m?.[1] ?? ""), digest(token)) && m !== null;
+  return timingSafeEqual(digest(given ?? ""), digest(secret));
+}
+
+/** Checks `Authorization: Bearer <token>` in constant time. */
+export function bearerMatches(authorization: string | null, token: string): boolean {
+  const given = bearerToken(authorization);
+  return secretEquals(given, token) && given !== undefined;
 }

@@ -16,7 +16,7 @@ import { selectTools } from "../tools/toolsets.ts";
 import { warmUp } from "../warmup.ts";
 import type { PolicySource } from "../guards/policy_source.ts";
 import type { Caller } from "../policy/access.ts";
-import { bearerMatches, refuseHostOrOrigin } from "./access.ts";
+import { bearerMatches, bearerToken, refuseHostOrOrigin } from "./access.ts";
 import { CallerLimits } from "./limits.ts";
 import { challenge, metadataPaths, resourceMetadata, TokenError, TokenVerifier } from "./oauth.ts";
 import type { HttpOptions } from "./options.ts";
@@ -73,14 +73,14 @@ export function serveHttp(
       return { id: "static-token", kind: "static-token", groups: [], scopes: [] };
     }
     if (verifier) {
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
-      if (!m) {
+      const given = bearerToken(authorization);
+      if (given === undefined) {
         return rpcError(401, -32000, "Unauthorized: send an OAuth access token (Authorization: Bearer <token>)", {
           "WWW-Authenticate": challenge(verifier.o),
         });
       }
       try {
-        return await verifier.verify(m[1]);
+        return await verifier.verify(given);
       } catch (err) {
         if (!(err instanceof TokenError)) throw err;
         log("notice", `HTTP: token refused: ${err.message}`);

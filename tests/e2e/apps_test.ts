@@ -4,6 +4,8 @@
  * dashboard's and holds read-only tools only; and `talos-mcp dashboard`'s access checks.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { APP_MIME, CLUSTER_VIEW_HTML, CLUSTER_VIEW_URI, VIEW_TOOLS } from "../../lib/apps/view.ts";
 import { type Sim, startSim } from "../../lib/sim/mod.ts";
 import { ALL_TOOLS } from "../../lib/tools/mod.ts";
@@ -140,6 +142,27 @@ describe("talos-mcp dashboard", () => {
       origin: `http://localhost:${port}`,
     });
     expect(same.status).toBe(200);
+  });
+
+  test("the policy file applies to the dashboard's calls too: a denied tool sends nothing", async () => {
+    const policy = join(sim.dir, "dashboard-policy.yaml");
+    writeFileSync(policy, "tools:\n  deny: [talos_etcd]\n");
+    const guarded = await spawnDashboard(sim, [], { TALOS_MCP_POLICY: policy });
+    try {
+      const u = new URL(guarded.url);
+      const before = sim.calls.length;
+      const res = await fetch(`${u.origin}/call`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${u.searchParams.get("token")}` },
+        body: JSON.stringify({ name: "talos_etcd", arguments: { subcommand: "status" } }),
+      });
+      const r = await res.json();
+      expect(r.isError).toBe(true);
+      expect(r.content[0].text).toContain('talos_etcd is denied by "talos_etcd"');
+      expect(sim.calls.length).toBe(before);
+    } finally {
+      await guarded.stop();
+    }
   });
 
   test("malformed calls are refused", async () => {
