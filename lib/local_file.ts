@@ -30,12 +30,19 @@ export interface WrittenFile {
   sha256: string;
 }
 
+/** Where a tool writes: the path, whether it may replace a file, and files it must never replace. */
+export interface Target {
+  path: string;
+  overwrite: boolean;
+  /** Never written, whatever `overwrite` says (the talosconfig in use); compared after resolving links. */
+  protect?: readonly string[];
+}
+
 /**
- * Checks `path` before any RPC: absolute, in an existing directory, free unless `overwrite`, and never one of
- * `protectedPaths` (the talosconfig in use: talos-mcp never writes it, whatever `overwrite` says), compared
- * after resolving links.
+ * Checks the target before any RPC (and again just before writing): absolute, in an existing directory,
+ * free unless `overwrite`, and none of `protect`.
  */
-export function checkTarget(path: string, overwrite: boolean, protectedPaths: readonly string[] = []): void {
+export function checkTarget({ path, overwrite, protect = [] }: Target): void {
   if (!isAbsolute(path)) throw new ToolError(`path must be absolute, got "${path}".`, "INVALID_ARGUMENT");
   const dir = dirname(path);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -43,7 +50,7 @@ export function checkTarget(path: string, overwrite: boolean, protectedPaths: re
   }
   const real = (p: string) => (existsSync(p) ? realpathSync(p) : join(realpathSync(dirname(p)), basename(p)));
   const target = real(path);
-  if (protectedPaths.some((p) => existsSync(dirname(p)) && real(p) === target)) {
+  if (protect.some((p) => existsSync(dirname(p)) && real(p) === target)) {
     throw new ToolError(
       `${path} is the talosconfig this server uses; talos-mcp never writes it. Choose another path.`,
       "DENIED",
@@ -65,13 +72,13 @@ export function checkTarget(path: string, overwrite: boolean, protectedPaths: re
  * temp file is removed and `path` is untouched.
  */
 export async function writeLocalFile(
-  path: string,
-  overwrite: boolean,
+  target: Target,
   fill: (write: (chunk: Uint8Array) => void) => Promise<void>,
   /** Last check on the complete content before it is put in place; throw to discard it. */
   verify?: (bytes: number) => void,
 ): Promise<WrittenFile> {
-  checkTarget(path, overwrite);
+  checkTarget(target);
+  const { path, overwrite } = target;
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.tmp`);
   const fd = openSync(tmp, "wx", 0o600);
   const hash = createHash("sha256");

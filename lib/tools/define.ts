@@ -132,6 +132,14 @@ export const READ_ONLY: Annotations = {
   openWorldHint: true,
 };
 
+/** Tools that write a local file (kubeconfig, snapshot, bundle, talosconfig): nothing on the cluster changes. */
+export const WRITES_LOCAL: Annotations = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: true,
+};
+
 /** Tools that change a cluster: hidden in read-only mode, `confirm: true` required. */
 export const MUTATING: Annotations = {
   readOnlyHint: false,

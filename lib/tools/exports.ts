@@ -8,23 +8,14 @@ import { ToolError } from "../errors.ts";
 import { checkTarget, writeLocalFile } from "../local_file.ts";
 import { targetNodes } from "../talos/session.ts";
 import { fileFromTarGz } from "../talos/tar.ts";
-import { defineTool } from "./define.ts";
-import { context, nodeName, protectedPaths } from "./params.ts";
+import { defineTool, WRITES_LOCAL } from "./define.ts";
+import { context, localPath, localTarget, nodeName, overwrite } from "./params.ts";
 
 const MAX_KUBECONFIG_ARCHIVE = 4 << 20;
 /** A snapshot of a large etcd takes minutes; the stream still has a deadline. */
 const SNAPSHOT_TIMEOUT_MS = 15 * 60_000;
 
-const WRITES_LOCAL = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
-
-const path = v.pipe(
-  v.string(),
-  v.minLength(2),
-  v.maxLength(4096),
-  v.check((p) => !p.includes("\0"), "a path has no NUL bytes"),
-  v.description("Absolute local path to write (on the machine running talos-mcp)."),
-);
-const overwrite = v.optional(v.pipe(v.boolean(), v.description("Replace an existing file (default false).")), false);
+const path = localPath("Absolute local path to write (on the machine running talos-mcp).");
 const node = v.optional(v.pipe(nodeName, v.description("One control-plane node; default: the context's first node.")));
 const written = { path: v.string(), bytes: v.number(), sha256: v.string(), node: v.string() };
 
@@ -39,7 +30,7 @@ export const kubeconfigTool = defineTool({
   input: { context, node, path, overwrite },
   output: written,
   run: async (args, ctx) => {
-    checkTarget(args.path, args.overwrite, protectedPaths(ctx)); // before the RPC: a refused path costs no credentials in flight
+    checkTarget(localTarget(args, ctx)); // before the RPC: a refused path costs no credentials in flight
     const session = await ctx.session(args.context);
     const target = args.node ?? targetNodes(session.ctx)[0];
     const chunks: Buffer[] = [];
@@ -63,7 +54,7 @@ export const kubeconfigTool = defineTool({
       throw new ToolError(`${target} sent a kubeconfig archive that is not gzip tar: ${(err as Error).message}.`);
     }
     if (!kubeconfig) throw new ToolError(`The archive from ${target} holds no file named kubeconfig.`);
-    const file = await writeLocalFile(args.path, args.overwrite, (write) => Promise.resolve(write(kubeconfig)));
+    const file = await writeLocalFile(localTarget(args, ctx), (write) => Promise.resolve(write(kubeconfig)));
     return { ...file, node: target };
   },
 });
@@ -79,10 +70,10 @@ export const etcdSnapshotTool = defineTool({
   input: { context, node, path, overwrite },
   output: written,
   run: async (args, ctx) => {
-    checkTarget(args.path, args.overwrite, protectedPaths(ctx));
+    checkTarget(localTarget(args, ctx));
     const session = await ctx.session(args.context);
     const target = args.node ?? targetNodes(session.ctx)[0];
-    const file = await writeLocalFile(args.path, args.overwrite, async (write) => {
+    const file = await writeLocalFile(localTarget(args, ctx), async (write) => {
       for await (
         const m of session.api.machine.EtcdSnapshot({}, {
           node: target,

@@ -4,6 +4,7 @@
  */
 import { isIP } from "node:net";
 import * as v from "valibot";
+import type { Target } from "../local_file.ts";
 import { HOSTNAME_RE } from "../policy/nodes.ts";
 
 export const nodeName = v.pipe(
@@ -102,11 +103,34 @@ export const certFingerprint = v.pipe(
   v.description("With insecure: SHA-256 of the certificate the node presented; pass it as cert_fingerprint next time."),
 );
 
-/** Local paths a file-writing tool must never write: the talosconfig in use (none when it cannot be read). */
-export function protectedPaths(ctx: { talosconfig(): { path: string } }): string[] {
+/** The local file a file-writing tool writes (absolute, on the machine running talos-mcp). */
+export const localPath = (what: string) =>
+  v.pipe(
+    v.string(),
+    v.minLength(2),
+    v.maxLength(4096),
+    v.check((p) => !p.includes("\0"), "a path has no NUL bytes"),
+    v.description(what),
+  );
+
+export const overwrite = v.optional(
+  v.pipe(v.boolean(), v.description("Replace an existing file (default false).")),
+  false,
+);
+
+/**
+ * Where a file-writing tool writes: its path and overwrite arguments, and the talosconfig in use, which it
+ * never replaces (none when the talosconfig cannot be read: the call fails on its session anyway).
+ */
+export function localTarget(
+  args: { path: string; overwrite: boolean },
+  ctx: { talosconfig(): { path: string } },
+): Target {
+  let protect: string[] = [];
   try {
-    return [ctx.talosconfig().path];
+    protect = [ctx.talosconfig().path];
   } catch {
-    return []; // no readable talosconfig: the call fails on its session anyway
+    // no readable talosconfig
   }
+  return { path: args.path, overwrite: args.overwrite, protect };
 }

@@ -17,8 +17,8 @@ import { fanOut } from "../talos/fan_out.ts";
 import { readKernelLog } from "../talos/kernel_log.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
 import { type TarFile, tarGz } from "../talos/tar.ts";
-import { defineTool, type ToolContext } from "./define.ts";
-import { context, nodes, protectedPaths } from "./params.ts";
+import { defineTool, type ToolContext, WRITES_LOCAL } from "./define.ts";
+import { context, localPath, localTarget, nodes, overwrite } from "./params.ts";
 import { shapeOutcomes } from "./per_node.ts";
 
 const FILE_CAP = 1 << 20;
@@ -44,8 +44,6 @@ const TYPES = [
   "Diagnostics.runtime.talos.dev",
   "ExtensionStatuses.runtime.talos.dev",
 ];
-
-const WRITES_LOCAL = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 60);
 const json = (value: unknown) => JSON.stringify(maskValue(value), null, 2) + "\n";
@@ -175,14 +173,8 @@ export const supportBundleTool = defineTool({
   input: {
     context,
     nodes,
-    path: v.pipe(
-      v.string(),
-      v.minLength(2),
-      v.maxLength(4096),
-      v.check((p) => !p.includes("\0"), "a path has no NUL bytes"),
-      v.description("Absolute local path of the .tar.gz to write."),
-    ),
-    overwrite: v.optional(v.pipe(v.boolean(), v.description("Replace an existing file (default false).")), false),
+    path: localPath("Absolute local path of the .tar.gz to write."),
+    overwrite,
     log_lines: v.optional(
       v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(5000), v.description("Lines per service log (500).")),
       500,
@@ -204,7 +196,7 @@ export const supportBundleTool = defineTool({
     })),
   },
   run: async (args, ctx) => {
-    checkTarget(args.path, args.overwrite, protectedPaths(ctx));
+    checkTarget(localTarget(args, ctx));
     const session = await ctx.session(args.context);
     const targets = targetNodes(session.ctx, args.nodes);
     let done = 0;
@@ -237,7 +229,7 @@ export const supportBundleTool = defineTool({
     }
     files.unshift({ name: "errors.txt", content: Buffer.from(errors.length ? errors.join("\n") + "\n" : "none\n") });
     const archive = tarGz(files);
-    const file = await writeLocalFile(args.path, args.overwrite, (write) => Promise.resolve(write(archive)));
+    const file = await writeLocalFile(localTarget(args, ctx), (write) => Promise.resolve(write(archive)));
     return {
       ...file,
       files: files.map((f) => ({ name: f.name, bytes: f.content.length })),

@@ -11,8 +11,8 @@ import { ToolError } from "../errors.ts";
 import { checkTarget, writeLocalFile } from "../local_file.ts";
 import { certInfo } from "../talos/talosconfig.ts";
 import { targetNodes } from "../talos/session.ts";
-import { defineTool } from "./define.ts";
-import { context, nodeName, protectedPaths } from "./params.ts";
+import { defineTool, WRITES_LOCAL } from "./define.ts";
+import { context, localPath, localTarget, nodeName, overwrite } from "./params.ts";
 
 /** Talos' roles a person may hold (os:impersonator is apid's own, for proxying, and is not offered). */
 const ROLES = [
@@ -23,8 +23,6 @@ const ROLES = [
   "os:meta:writer",
   "os:image:verifier",
 ] as const;
-
-const WRITES_LOCAL = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true };
 
 export const talosconfigIssueTool = defineTool({
   name: "talos_talosconfig_issue",
@@ -39,14 +37,8 @@ export const talosconfigIssueTool = defineTool({
   input: {
     context,
     node: v.optional(v.pipe(nodeName, v.description("A control plane to sign it; default: the context's first node."))),
-    path: v.pipe(
-      v.string(),
-      v.minLength(2),
-      v.maxLength(4096),
-      v.check((p) => !p.includes("\0"), "a path has no NUL bytes"),
-      v.description("Absolute local path to write."),
-    ),
-    overwrite: v.optional(v.pipe(v.boolean(), v.description("Replace an existing file (default false).")), false),
+    path: localPath("Absolute local path to write."),
+    overwrite,
     role: v.optional(v.picklist(ROLES), "os:reader"),
     lifetime: v.optional(v.pipe(v.string(), v.maxLength(32), v.description("e.g. 1h, 24h (default), 720h.")), "24h"),
   },
@@ -70,7 +62,7 @@ export const talosconfigIssueTool = defineTool({
     }
   },
   run: async (args, ctx) => {
-    checkTarget(args.path, args.overwrite, protectedPaths(ctx)); // before the RPC: no credential is minted for a refused path
+    checkTarget(localTarget(args, ctx)); // before the RPC: no credential is minted for a refused path
     const session = await ctx.session(args.context);
     const ttlMs = parseDuration(args.lifetime)!;
     // Talos signs whatever lifetime is asked; a certificate outliving its CA would fail verification early.
@@ -107,8 +99,7 @@ export const talosconfigIssueTool = defineTool({
     entry.endpoints = endpoints;
     if (session.ctx.nodes.length) entry.nodes = session.ctx.nodes;
     const file = await writeLocalFile(
-      args.path,
-      args.overwrite,
+      localTarget(args, ctx),
       (write) => Promise.resolve(write(Buffer.from(stringify(doc)))),
     );
     return {
