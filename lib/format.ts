@@ -20,18 +20,28 @@ const HINT = "Result cut to fit TALOS_MCP_MAX_OUTPUT; narrow the call (fewer nod
 /** At most this many places are named in `dropped`; the rest are counted under one key. */
 const MAX_PLACES = 16;
 
-const result = (value: Record<string, unknown>): CallResult => ({
-  content: [{ type: "text", text: JSON.stringify(value) }],
-  structuredContent: value,
-});
-
 /**
  * Cuts `value` (in place) until its JSON fits in `maxBytes`, and says so in
  * `value.truncated` (beside a tool's own note there). Returns what was
  * dropped, by path, or undefined when nothing was cut.
  */
 export function fitToCap(value: Record<string, unknown>, maxBytes: number): Record<string, number> | undefined {
-  if (jsonBytes(value) <= maxBytes) return undefined;
+  return jsonBytes(value) <= maxBytes ? undefined : cut(value, maxBytes);
+}
+
+/**
+ * `value` cut to the cap (in place, said in `truncated`) and its JSON text. Every result passes here: a
+ * value that fits is serialised once, not measured and then serialised again.
+ */
+export function fittedJson(value: Record<string, unknown>, maxBytes: number): string {
+  const text = JSON.stringify(value);
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+  cut(value, maxBytes);
+  return JSON.stringify(value);
+}
+
+/** Cuts `value`, known to be over `maxBytes`, until it fits with its `truncated` note. */
+function cut(value: Record<string, unknown>, maxBytes: number): Record<string, number> {
   plain(value);
   const dropped: Record<string, number> = {};
   // Start from the cap and tighten by what the note itself adds, until the whole fits.
@@ -68,8 +78,7 @@ function summarize(dropped: Record<string, number>, maxBytes: number): Record<st
 
 /** A successful result, bounded by `maxBytes` (its JSON text). */
 export function okResult(value: Record<string, unknown>, maxBytes: number): CallResult {
-  fitToCap(value, maxBytes);
-  return result(value);
+  return { content: [{ type: "text", text: fittedJson(value, maxBytes) }], structuredContent: value };
 }
 
 /** A failed call: the message is the whole result. */
@@ -104,6 +113,6 @@ export function nodesFailedResult(value: Record<string, unknown>, maxBytes: numb
   });
   if (nodes.length > SUMMARY_NODES) lines.push(`- … and ${nodes.length - SUMMARY_NODES} more nodes`);
   const head = nodes.length === 1 ? "The targeted node failed:" : `All ${nodes.length} targeted nodes failed:`;
-  const result = okResult(value, maxBytes);
-  return { ...result, content: [{ type: "text", text: `${head}\n${lines.join("\n")}` }], isError: true };
+  fitToCap(value, maxBytes);
+  return { content: [{ type: "text", text: `${head}\n${lines.join("\n")}` }], structuredContent: value, isError: true };
 }

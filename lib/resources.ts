@@ -17,7 +17,7 @@ import {
 import { APP_MIME, CLUSTER_VIEW_HTML, CLUSTER_VIEW_URI } from "./apps/view.ts";
 import type { Config } from "./config.ts";
 import { messageOf, ToolError } from "./errors.ts";
-import { fitToCap } from "./format.ts";
+import { fittedJson } from "./format.ts";
 import { log } from "./log.ts";
 import { maskText, maskValue } from "./secrets.ts";
 import { definitions, getResource, resolveType } from "./talos/cosi.ts";
@@ -135,8 +135,8 @@ export function registerResources(
       const { session, def } = await locate(sessions, u, extra.signal);
       const r = await getResource(session, u.node, def.defaultNamespace, def.type, u.id, extra.signal);
       const value = (config.showSecrets ? r : maskValue(r)) as unknown as Record<string, unknown>;
-      fitToCap(value, config.maxOutputBytes);
-      return { contents: [{ uri: req.params.uri, mimeType: "application/json", text: JSON.stringify(value) }] };
+      const text = fittedJson(value, config.maxOutputBytes);
+      return { contents: [{ uri: req.params.uri, mimeType: "application/json", text }] };
     } catch (err) {
       throw asMcp(err, config.showSecrets);
     }
