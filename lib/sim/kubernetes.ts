@@ -40,21 +40,40 @@ export function restartChangedPods(node: SimNode, before: string, after: string,
   }
 }
 
-/** A static pod's PodStatus now; a read of a restarting pod counts down its restart. */
+/** The Kubernetes images of `node`'s current config, parsed once per config text (every COSI read needs them). */
+const parsed = new WeakMap<SimNode, { text: string; images: K8sImages }>();
+export function nodeK8sImages(node: SimNode): K8sImages {
+  let p = parsed.get(node);
+  if (p?.text !== node.machineConfig) {
+    parsed.set(node, p = { text: node.machineConfig, images: k8sImages(node.machineConfig) });
+  }
+  return p.images;
+}
+
+/** A static pod's PodStatus now: Pending on its old image while it restarts. Pure: see podStatusRead. */
 export function staticPodStatus(node: SimNode, pod: keyof typeof STATIC_PODS, image: string): unknown {
   const restart = node.podRestarts?.get(pod);
   if (restart && restart.left > 0) {
-    restart.left--;
     return {
       phase: "Pending",
       conditions: [{ type: "Ready", status: "False" }],
       containerStatuses: [{ name: pod, image: restart.image, ready: false, state: { waiting: {} } }],
     };
   }
-  node.podRestarts?.delete(pod);
   return {
     phase: "Running",
     conditions: [{ type: "Ready", status: "True" }],
     containerStatuses: [{ name: pod, image, ready: true, state: { running: {} } }],
   };
+}
+
+/**
+ * A client read the StaticPodStatus resource `id` of `node` (COSI Get or List of that type): a restarting
+ * pod is one read closer to running. Only reads of the pod's own status count, not every COSI call.
+ */
+export function podStatusRead(node: SimNode, id: string): void {
+  for (const [pod, restart] of node.podRestarts ?? []) {
+    if (id !== `kube-system/${pod}-${node.hostname}`) continue;
+    if (--restart.left <= 0) node.podRestarts!.delete(pod);
+  }
 }

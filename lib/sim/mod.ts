@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { type ClusterSpec, SimCluster } from "./model.ts";
 import { CLIENT_ROLES, createPki, type SimPki, writeTalosconfig } from "./pki.ts";
 import { MaintenanceEndpoint } from "./maintenance.ts";
-import { type RecordedCall, SimEndpoint } from "./server.ts";
+import { methodMatches, type RecordedCall, SimEndpoint } from "./server.ts";
 
 export interface SimOptions extends ClusterSpec {
   /** How many control-plane nodes also serve as endpoints (default 1). */
@@ -102,8 +102,7 @@ export async function startSim(opts: SimOptions = {}): Promise<Sim> {
     dir,
     calls,
     // "Version", "ImageService/Pull" or the full path "/machine.ImageService/Pull".
-    callsTo: (method) =>
-      calls.filter((c) => c.method === method || c.method.endsWith(`/${method}`) || c.method.endsWith(`.${method}`)),
+    callsTo: (method) => calls.filter((c) => methodMatches(c.method, method)),
     stop: () => {
       for (const e of endpoints) e.shutdown();
       for (const m of maintenance.values()) void m.then((ep) => ep.server.forceShutdown());

@@ -267,6 +267,11 @@ export class SimCluster {
     if (this.rebootCalls === 0) this.boot(node);
   }
 
+  /** Whether `node` is out of service now (unreachable, powered off, in maintenance mode, rebooting); no tick. */
+  isDown(node: SimNode): boolean {
+    return !!(node.faults.down || node.poweredOff || node.maintenance || node.rebootingFor);
+  }
+
   /** A call reached `node`; true while it is still rebooting (the call is refused). */
   bootTick(node: SimNode): boolean {
     if (!node.rebootingFor) return false;

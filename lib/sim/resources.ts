@@ -3,7 +3,7 @@
  * network, cluster, etcd, secrets, Kubernetes), computed from the model's current state.
  */
 import { definitionProtoSpec, DEFINITIONS, namespaceProtoSpec } from "./definitions.ts";
-import { k8sImages, STATIC_PODS, staticPodStatus } from "./kubernetes.ts";
+import { nodeK8sImages, STATIC_PODS, staticPodStatus } from "./kubernetes.ts";
 import { type ClusterSecrets, machineConfigEncoding } from "./machine_config.ts";
 import type { SimCluster, SimNode, SimResource } from "./model.ts";
 
@@ -119,7 +119,7 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
     out.push(r("etcd", "EtcdMembers.etcd.talos.dev", "local", {
       memberID: BigInt(node.etcdMemberId).toString(16).padStart(16, "0"),
     }));
-    const images = k8sImages(node.machineConfig).pods;
+    const images = nodeK8sImages(node).pods;
     for (const pod of Object.keys(STATIC_PODS) as Array<keyof typeof STATIC_PODS>) {
       const status = staticPodStatus(node, pod, images[pod] ?? "");
       out.push(r("k8s", "StaticPodStatuses.kubernetes.talos.dev", `kube-system/${pod}-${node.hostname}`, status));
@@ -133,7 +133,7 @@ export function nodeResources(cluster: SimCluster, node: SimNode, secrets: Clust
     out.push(r("runtime", "Diagnostics.runtime.talos.dev", d.id, { message: d.message, details: d.details }));
   }
   out.push(r("k8s", "KubeletSpecs.kubernetes.talos.dev", "kubelet", {
-    image: k8sImages(node.machineConfig).kubelet ?? "",
+    image: nodeK8sImages(node).kubelet ?? "",
     args: [`--hostname-override=${node.hostname}`],
     expectedNodename: node.hostname,
   }));

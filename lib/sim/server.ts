@@ -89,6 +89,10 @@ export interface EndpointFaults {
   drop?: { times: number; method?: string };
 }
 
+/** Whether gRPC `path` ("/machine.ImageService/Pull") is the method a test names: "Pull", "ImageService/Pull" or the path. */
+export const methodMatches = (path: string, name: string): boolean =>
+  path === name || path.endsWith(`/${name}`) || path.endsWith(`.${name}`);
+
 export class SimEndpoint {
   server = newServer();
   port = 0;
@@ -181,7 +185,7 @@ export class SimEndpoint {
     const nodes = values("nodes");
     this.calls.push({ method: path, node, nodes, endpoint: this.index, roles, request, at: Date.now() });
     const drop = this.faults.drop;
-    if (drop && drop.times > 0 && (!drop.method || path.endsWith(`/${drop.method}`))) {
+    if (drop && drop.times > 0 && (!drop.method || methodMatches(path, drop.method))) {
       drop.times--;
       return { drop: true };
     }
@@ -223,7 +227,7 @@ export class SimEndpoint {
   ): Promise<SimCall> {
     const node = this.target(path, name, roles);
     if (node.faults.delayMs) await sleep(node.faults.delayMs, signal);
-    if (node.faults.failMethods?.some((m) => path.endsWith(`/${m}`))) {
+    if (node.faults.failMethods?.some((m) => methodMatches(path, m))) {
       throw new SimError(Code.UNAVAILABLE, `${path} failed (simulated fault)`);
     }
     return { node, cluster: this.cluster, roles, signal };

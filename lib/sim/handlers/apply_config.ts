@@ -111,6 +111,7 @@ export const applyConfigHandlers: HandlerTable = {
       else {
         restartChangedPods(node, node.machineConfig, text, cluster.podRestartReads);
         node.machineConfig = text;
+        cluster.changed(node); // COSI watchers of the config-derived resources (KubeletSpec, StaticPodStatus)
       }
       if (resolved === "REBOOT") cluster.reboot(node);
       return one({ mode: resolved, mode_details: DETAILS[resolved], warnings: [] });

@@ -4,6 +4,7 @@ import { stringify } from "yaml";
 import { SIM_SENSITIVE_ROLES } from "../rbac.ts";
 import { DEFINITIONS } from "../definitions.ts";
 import type { SimResource } from "../model.ts";
+import { podStatusRead } from "../kubernetes.ts";
 import { resourceProtoSpec } from "../resource_specs.ts";
 import { Code, type HandlerTable, type SimCall, SimError } from "./types.ts";
 
@@ -43,6 +44,8 @@ export function check(call: SimCall, namespace: string, type: string) {
   }
 }
 
+const STATIC_POD_STATUS = "StaticPodStatuses.kubernetes.talos.dev";
+
 export const cosiHandlers: HandlerTable = {
   unary: {
     [`${C}Get`]: (call, req) => {
@@ -51,6 +54,7 @@ export const cosiHandlers: HandlerTable = {
         x.namespace === req.namespace && x.type === req.type && x.id === req.id
       );
       if (!r) throw new SimError(Code.NOT_FOUND, `resource ${req.type}(${req.namespace}/${req.id}) doesn't exist`);
+      if (r.type === STATIC_POD_STATUS) podStatusRead(call.node, r.id);
       return { resource: toWire(r) };
     },
   },
@@ -58,7 +62,9 @@ export const cosiHandlers: HandlerTable = {
     [`${C}List`]: async (call, req, send) => {
       check(call, req.namespace, req.type);
       for (const r of call.cluster.resources(call.node)) {
-        if (r.namespace === req.namespace && r.type === req.type) await send({ resource: toWire(r) });
+        if (r.namespace !== req.namespace || r.type !== req.type) continue;
+        if (r.type === STATIC_POD_STATUS) podStatusRead(call.node, r.id);
+        await send({ resource: toWire(r) });
       }
     },
   },

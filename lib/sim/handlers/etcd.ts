@@ -8,9 +8,9 @@ import { Code, type HandlerTable, one, type SimCall, SimError } from "./types.ts
 
 const M = "/machine.MachineService/";
 
-/** Whether `node`'s etcd member is up: node reachable and etcd service Running. */
-export function etcdHealthy(node: SimNode): boolean {
-  return !node.faults.down && !node.rebootingFor && node.services.some((s) => s.id === "etcd" && s.state === "Running");
+/** Whether `node`'s etcd member is up: node in service and etcd service Running. */
+export function etcdHealthy(cluster: SimCluster, node: SimNode): boolean {
+  return !cluster.isDown(node) && node.services.some((s) => s.id === "etcd" && s.state === "Running");
 }
 
 /**
@@ -19,7 +19,7 @@ export function etcdHealthy(node: SimNode): boolean {
  */
 function etcdLeader(cluster: SimCluster): SimNode | undefined {
   const members = cluster.controlPlanes();
-  const healthy = members.filter(etcdHealthy);
+  const healthy = members.filter((n) => etcdHealthy(cluster, n));
   if (healthy.length <= members.length / 2) return undefined;
   return healthy.find((n) => n.etcdMemberId === cluster.etcdLeaderId) ?? healthy[0];
 }
@@ -31,11 +31,11 @@ function etcdAlarms(cluster: SimCluster): Array<{ member_id: string; alarm: stri
   );
 }
 
-function requireControlPlane({ node }: SimCall) {
+function requireControlPlane({ node, cluster }: SimCall) {
   if (node.role !== "controlplane") {
     throw new SimError(Code.FAILED_PRECONDITION, "etcd is not available on worker nodes");
   }
-  if (!etcdHealthy(node)) throw new SimError(Code.UNAVAILABLE, "etcd service is not running");
+  if (!etcdHealthy(cluster, node)) throw new SimError(Code.UNAVAILABLE, "etcd service is not running");
   if (node.leftEtcd) throw new SimError(Code.UNAVAILABLE, "etcd is not running: this node left the etcd cluster");
 }
 
@@ -133,7 +133,7 @@ export const etcdHandlers: HandlerTable = {
       requireControlPlane(call);
       const leader = requireLeader(call.cluster);
       if (leader !== call.node) return one({ member: "" });
-      const next = call.cluster.controlPlanes().find((n) => n !== call.node && etcdHealthy(n));
+      const next = call.cluster.controlPlanes().find((n) => n !== call.node && etcdHealthy(call.cluster, n));
       if (!next) throw new SimError(Code.FAILED_PRECONDITION, "etcdserver: no other member to transfer leadership to");
       call.cluster.etcdLeaderId = next.etcdMemberId;
       return one({ member: next.hostname });

@@ -126,7 +126,7 @@ export const exportHandlers: HandlerTable = {
     },
     [`${M}EtcdSnapshot`]: async (call, _req, send) => {
       controlPlaneOnly(call, "etcd snapshot");
-      if (!etcdHealthy(call.node)) throw new SimError(Code.UNAVAILABLE, "etcd service is not running");
+      if (!etcdHealthy(call.cluster, call.node)) throw new SimError(Code.UNAVAILABLE, "etcd service is not running");
       await chunks(simSnapshot(call.node), send);
     },
   },

@@ -14,16 +14,16 @@ const CHECK_MS = 15;
 
 type Check = [string, (nodes: SimNode[], cluster: SimCluster, admin: boolean) => string | undefined];
 
-const serviceDown = (nodes: SimNode[], id: string) => {
-  const bad = nodes.filter((n) => !n.faults.down && n.services.some((s) => s.id === id && s.healthy === false));
+const serviceDown = (nodes: SimNode[], cluster: SimCluster, id: string) => {
+  const bad = nodes.filter((n) => !cluster.isDown(n) && n.services.some((s) => s.id === id && s.healthy === false));
   return bad.length
     ? `${bad.length} error occurred:\n${
       bad.map((n) => `\t* ${n.ip}: service "${id}" not in expected state "Running": health check failed`).join("\n")
     }`
     : undefined;
 };
-const unreachable = (nodes: SimNode[]) => {
-  const down = nodes.filter((n) => n.faults.down);
+const unreachable = (nodes: SimNode[], cluster: SimCluster) => {
+  const down = nodes.filter((n) => cluster.isDown(n));
   return down.length
     ? down.map((n) =>
       `${n.ip}: rpc error: code = Unavailable desc = connection error: dial tcp ${n.ip}:50000: connect: no route to host`
@@ -34,8 +34,8 @@ const unreachable = (nodes: SimNode[]) => {
 const k8s = (admin: boolean) => admin ? undefined : "rpc error: code = PermissionDenied desc = not authorized";
 
 const CHECKS: Check[] = [
-  ["etcd to be healthy", (nodes) => {
-    const bad = nodes.filter((n) => n.role === "controlplane" && !etcdHealthy(n));
+  ["etcd to be healthy", (nodes, cluster) => {
+    const bad = nodes.filter((n) => n.role === "controlplane" && !etcdHealthy(cluster, n));
     return bad.length
       ? bad.map((n) => `${n.ip}: service "etcd" not in expected state "Running"`).join("; ")
       : undefined;
@@ -46,7 +46,7 @@ const CHECKS: Check[] = [
   ["all nodes memory sizes", () => undefined],
   ["all nodes disk sizes", () => undefined],
   ["no diagnostics", () => undefined],
-  ["kubelet to be healthy", (nodes) => serviceDown(nodes, "kubelet")],
+  ["kubelet to be healthy", (nodes, cluster) => serviceDown(nodes, cluster, "kubelet")],
   ["all nodes to finish boot sequence", () => undefined],
   ["all k8s nodes to report", (_n, _c, admin) => k8s(admin)],
   ["all control plane static pods to be running", (_n, _c, admin) => k8s(admin)],

@@ -47,13 +47,15 @@ function reset(cluster: SimCluster, node: SimNode, req: ResetRequest) {
   if (wholeDisk || labels.includes("META")) node.meta.clear();
   if (req.reboot) cluster.reboot(node);
   else node.poweredOff = true;
+  cluster.changed(node);
   return one({ actor_id: randomUUID() });
 }
 
 export const powerHandlers: HandlerTable = {
   unary: {
-    [`${M}Shutdown`]: ({ node }) => {
+    [`${M}Shutdown`]: ({ node, cluster }) => {
       node.poweredOff = true;
+      cluster.changed(node);
       return one({ actor_id: randomUUID() });
     },
     [`${M}Reset`]: ({ node, cluster }, req) => reset(cluster, node, req),
