@@ -6,6 +6,7 @@
  * Talos then restarts the static pod (or kubelet), which is awaited before the next change.
  */
 import { stringify } from "yaml";
+import { applyPatch } from "./config_patch.ts";
 import { parseTalosVersion } from "./versions.ts";
 
 /** Kubernetes minors each Talos minor supports (Talos' compatibility table). */
@@ -141,5 +142,18 @@ export function k8sChanges(nodes: readonly K8sNode[], to: string): Change[] {
   for (const c of CONTROL_PLANE_PODS) for (const n of cps) add(n, c);
   for (const n of cps) add(n, "kube-proxy");
   for (const n of [...cps, ...nodes.filter((n) => !isCp(n))]) add(n, "kubelet");
+  return out;
+}
+
+/**
+ * The config `docs` becomes once the upgrade to `to` is done on its node (its role from machine.type): what a
+ * policy's config-path rules judge, as for any tool that changes a config.
+ */
+export function configAfterUpgrade(docs: readonly unknown[], to: string): unknown[] {
+  const role = String((v1alpha1(docs) as { machine?: { type?: string } } | undefined)?.machine?.type ?? "worker");
+  let out = [...docs];
+  for (const c of k8sChanges([{ node: "", role, talos: "", docs: out }], to)) {
+    out = applyPatch(out, imagePatch(c.component, c.to)).docs;
+  }
   return out;
 }

@@ -14,6 +14,7 @@ import { getResource } from "../talos/cosi.ts";
 import { fanOut } from "../talos/fan_out.ts";
 import {
   type Change,
+  configAfterUpgrade,
   CONTROL_PLANE_PODS,
   imageOf,
   imagePatch,
@@ -72,6 +73,8 @@ export const upgradeK8sTool = defineTool({
     stopped: v.optional(v.string()),
   },
   dryRun: (a) => a.dry_run !== false,
+  // Image changes in the machine configs: the policy's denied config paths apply to them too.
+  configAfter: (a, current) => configAfterUpgrade(current, `v${a.version.replace(/^v/, "")}`),
   action: (a) => `upgrade Kubernetes to ${a.version}: one image at a time in the machine configs, no reboot.`,
   run: (args, ctx) => runK8s(args, ctx),
 });

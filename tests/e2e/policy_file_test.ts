@@ -110,6 +110,9 @@ rules:
   - name: listings-only-on-first-node
     tools: [talos_list_files]
     nodes: [10.5.0.2]
+  - name: api-server-pinned
+    tools: [talos_upgrade_kubernetes]
+    deny_config_paths: [cluster.apiServer]
 `;
 
 describe("policy file rules", () => {
@@ -194,6 +197,18 @@ describe("policy file rules", () => {
     );
     expect(entry(r, "10.5.0.3")).toMatchObject({ changed: true });
     expect(sim.callsTo("ApplyConfiguration").length).toBe(before + 1);
+  });
+
+  test("config paths hold for the Kubernetes upgrade too: an API server image change is refused, a kubelet one not", async () => {
+    const before = sim.callsTo("ApplyConfiguration").length;
+    const r = await h.call("talos_upgrade_kubernetes", { nodes: ["10.5.0.2"], version: "v1.35.0" });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain('Refused by policy rule "api-server-pinned"');
+    expect(text(r)).toContain("talos_upgrade_kubernetes would change cluster.apiServer");
+    expect(sim.callsTo("ApplyConfiguration").length).toBe(before); // not even its dry run
+    // The worker was rebooted above: the simulator has it back after a bounded number of refused calls.
+    for (let i = 0; i < 5 && (await h.call("talos_version", { nodes: ["10.5.0.4"] })).isError; i++);
+    ok(await h.call("talos_upgrade_kubernetes", { nodes: ["10.5.0.4"], version: "v1.34.2" }));
   });
 
   test("reload: a good file applies at once; a bad one is refused with its line and the old policy stays", async () => {
