@@ -160,9 +160,11 @@ async function etcdQuorum(c: GuardCall): Promise<string | undefined> {
 
 /** A tool whose RPCs the chosen context's certificate may not call is refused before any RPC. */
 function checkRoles(tool: ToolSpec, args: { context?: string }, ctx: ToolContext): string | undefined {
-  if (tool.rpcs?.length === 0) return undefined; // makes no API call
+  // What this call needs, for tools whose actions differ (rpcsFor); else what the tool declares.
+  const rpcs = tool.rpcsFor?.(args as never) ?? tool.rpcs;
+  if (rpcs?.length === 0) return undefined; // makes no API call
   try {
-    assertMayUse(tool, ctx.resolveContext(args.context));
+    assertMayUse({ name: tool.name, rpcs }, ctx.resolveContext(args.context));
     return undefined;
   } catch (err) {
     if (err instanceof ToolError && err.code === "PERMISSION_DENIED") return err.message;

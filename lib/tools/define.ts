@@ -110,6 +110,11 @@ export interface ToolSpec<E extends Entries = Entries> {
    * declared so that tests/rpcs_test.ts can hold every call to a declaration.
    */
   optionalRpcs?: readonly string[];
+  /**
+   * For a tool whose actions call different RPCs (etcd maintenance, META): the RPCs this call needs, which
+   * the roles guard checks once the arguments are parsed. The tool is listed by `rpcs`, its least.
+   */
+  rpcsFor?(args: Args<E>): readonly string[];
   /** Arguments that are remote file paths: normalised and checked against TALOS_MCP_ALLOWED_PATHS before `run`. */
   paths?: readonly string[];
   /**

@@ -8,7 +8,6 @@ import * as v from "valibot";
 import { ToolError } from "../errors.ts";
 import { etcdView } from "../talos/etcd_health.ts";
 import { fanOut } from "../talos/fan_out.ts";
-import { mayCall, rolesFor } from "../talos/rbac.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
@@ -55,6 +54,7 @@ export const etcdMaintenanceTool = defineTool({
   riskFor: ({ action }) => (action === "leave" || action === "remove_member" ? "change" : "operate"),
   // What an operator certificate can do keeps the tool listed; the admin-only actions are refused by role.
   rpcs: ["/machine.MachineService/EtcdDefragment", "/machine.MachineService/EtcdAlarmDisarm"],
+  rpcsFor: ({ action }) => [RPC[action]],
   optionalRpcs: [
     "/machine.MachineService/EtcdForfeitLeadership",
     "/machine.MachineService/EtcdLeaveCluster",
@@ -95,16 +95,10 @@ export const etcdMaintenanceTool = defineTool({
       );
     }
   },
-  // The role the action's RPC needs (the listing only required what an operator has), then: a member that
-  // still serves is not removed by id — that is what leave (on its node) is for.
+  // A member that still serves is not removed by id: that is what leave (on its node) is for.
   preconditions: async (args, ctx) => {
-    const session = await ctx.session(args.context);
-    const method = RPC[args.action];
-    if (!mayCall(session.ctx.cert.roles, method)) {
-      return `Refused: ${args.action} calls ${method}, which needs ${rolesFor(method).join(" or ")}; this ` +
-        `context's certificate has ${session.ctx.cert.roles.join(", ") || "no role"}. Nothing was sent.`;
-    }
     if (args.action !== "remove_member") return undefined;
+    const session = await ctx.session(args.context);
     const view = await etcdView(session, args.nodes!, ctx.signal);
     const id = BigInt("0x" + args.member_id!).toString();
     const member = view.members.find((m) => m.id === id);

@@ -35,6 +35,9 @@ const named = (k: number) => (KEY_NAMES[k] ? `${hex(k)} (${KEY_NAMES[k]})` : hex
 
 const META_TYPE = "MetaKeys.runtime.talos.dev";
 
+const WRITE = "/machine.MachineService/MetaWrite";
+const DELETE = "/machine.MachineService/MetaDelete";
+
 export const metaTool = defineTool({
   name: "talos_meta",
   title: "Node: META keys",
@@ -44,7 +47,9 @@ export const metaTool = defineTool({
   risk: "change",
   annotations: MUTATING,
   confirm: true,
-  rpcs: ["/machine.MachineService/MetaWrite", "/machine.MachineService/MetaDelete"],
+  // Listed for readers (read is a COSI read); write and delete need their RPC's role.
+  optionalRpcs: [WRITE, DELETE],
+  rpcsFor: ({ action }) => (action === "write" ? [WRITE] : action === "delete" ? [DELETE] : []),
   input: {
     context,
     nodes,

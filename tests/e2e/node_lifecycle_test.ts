@@ -343,6 +343,24 @@ describe("talos_apply_config", () => {
 });
 
 describe("talos_meta", () => {
+  test("a reader reads META keys; writing needs os:admin or os:meta:writer, checked before anything is sent", async () => {
+    const r = ok(await h.call("talos_meta", { context: "sim-reader", nodes: [W], action: "read" }));
+    expect(entry(r, W).keys).toBeArray();
+    const writes = await sent("MetaWrite", async () => {
+      const w = await h.call("talos_meta", {
+        context: "sim-reader",
+        nodes: [W],
+        action: "write",
+        key: "0x0c",
+        value: "x",
+        confirm: true,
+      });
+      expect(w.isError).toBe(true);
+      expect(text(w)).toContain("needs a certificate with role os:admin or os:meta:writer");
+    });
+    expect(writes).toEqual([]);
+  });
+
   test("writes a user key (the value never reaches the audit line), reads it back, deletes it", async () => {
     const writes = await sent("MetaWrite", async () => {
       ok(await h.call("talos_meta", { nodes: [W], action: "write", key: "0x0c", value: "rack-7", confirm: true }));
