@@ -5,8 +5,11 @@
  * nodes get the legacy MachineService.Upgrade, which reboots by itself.
  */
 import { ToolError } from "../errors.ts";
+import { readBootId, waitForReboot } from "./boot.ts";
+import { waitForReady } from "./node_ready.ts";
+import { versionTag } from "./node_versions.ts";
 import type { TalosSession } from "./session.ts";
-import { usesLifecycleUpgrade } from "./versions.ts";
+import { parseTalosVersion, usesLifecycleUpgrade } from "./versions.ts";
 
 /** What talosctl uses for upgrades: the CRI containerd, system namespace. */
 const CONTAINERD = { driver: "CRI", namespace: "NS_SYSTEM" } as const;
@@ -112,4 +115,42 @@ async function lifecycleUpgrade(
     signal: o.signal,
   });
   return { flow: "lifecycle", output, rebooting: true };
+}
+
+export interface UpgradeAndWait extends Omit<UpgradeOptions, "timeoutMs"> {
+  /** The Talos version the image carries, when its tag says (a node back on another minor failed). */
+  expected?: string;
+  pollMs: number;
+  /** Epoch ms: installing, rebooting and becoming ready must all end by then. */
+  deadline: number;
+}
+
+/**
+ * One node through an upgrade, as every upgrade tool does it: install, reboot, back with a new boot id on the
+ * expected version (a node back on its old one means the new image did not boot and Talos fell back), and
+ * every service ready before the caller moves on. A staged install (no reboot) ends after the install.
+ */
+export async function upgradeAndWait(
+  session: TalosSession,
+  node: string,
+  o: UpgradeAndWait,
+): Promise<NodeUpgrade & { from: string; to: string }> {
+  const from = await versionTag(session, node, o.signal);
+  const before = await readBootId(session, node, o.signal);
+  const res = await upgradeNode(session, node, from, { ...o, timeoutMs: Math.max(1_000, o.deadline - Date.now()) });
+  if (!res.rebooting) return { ...res, from, to: from };
+  const wait = { pollMs: o.pollMs, deadline: o.deadline, signal: o.signal };
+  await waitForReboot(session, node, { before, ...wait, onPoll: () => o.progress(`waiting for ${node} to come back`) });
+  const to = await versionTag(session, node, o.signal);
+  const want = o.expected ? parseTalosVersion(o.expected) : undefined;
+  const got = parseTalosVersion(to);
+  if (want && !(got && got.major === want.major && got.minor === want.minor && got.patch === want.patch)) {
+    throw new ToolError(
+      `${node} came back on ${to}, not ${o.expected}: the new image did not boot and Talos fell back to the ` +
+        `previous one. Check talos_dmesg and talos_logs on ${node}.`,
+      "UPGRADE_FAILED",
+    );
+  }
+  await waitForReady(session, node, { ...wait, onPoll: (w) => o.progress(`${node}: waiting for ${w}`) });
+  return { ...res, from, to };
 }

@@ -4,12 +4,11 @@
  */
 import * as v from "valibot";
 import { etcdGate } from "../talos/etcd_gate.ts";
-import { readBootId, waitForReboot } from "../talos/boot.ts";
 import { etcdView, memberFor } from "../talos/etcd_health.ts";
 import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
-import { nodeVersions } from "../talos/node_versions.ts";
 import { targetNodes } from "../talos/session.ts";
-import { UPGRADE_RPCS, upgradeNode } from "../talos/upgrade.ts";
+import { UPGRADE_RPCS, upgradeAndWait } from "../talos/upgrade.ts";
+import { parseTalosVersion } from "../talos/versions.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { learnHostnames } from "../talos/hostnames.ts";
@@ -63,13 +62,15 @@ export const upgradeTool = defineTool({
 async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<Record<string, unknown>> {
   const session = await ctx.session(args.context);
   const nodes = args.nodes!;
-  const versions = await nodeVersions(session, nodes, ctx.signal, ctx.config.fanOutConcurrency);
   await learnHostnames(session, nodes, ctx.signal, 2_000);
   const view = await etcdView(session, [...new Set([...nodes, ...targetNodes(session.ctx)])], ctx.signal, nodes);
   const isCp = (n: string) => !!memberFor(view, n, session.hostnames.get(n));
   const cps = nodes.filter(isCp);
   const workers = nodes.filter((n) => !isCp(n));
   const deadline = Date.now() + ctx.config.waitTimeoutMs;
+  // The version the image's tag names, if it names one (a factory image by digest does not).
+  const tag = parseTalosVersion(args.image.split("@")[0]);
+  const targetVersion = tag ? `v${tag.major}.${tag.minor}.${tag.patch}` : undefined;
   const results = new Map<string, NodeOutcome<Record<string, unknown>>>();
   const outages: string[] = [];
   let done = 0;
@@ -77,29 +78,25 @@ async function runUpgrade(args: UpgradeArgs, ctx: ToolContext): Promise<Record<s
   const note = (message: string) => void ctx.progress(done, nodes.length, message);
 
   const one = async (node: string): Promise<Record<string, unknown>> => {
-    const from = versions.get(node)!;
-    const before = await readBootId(session, node, ctx.signal);
-    const res = await upgradeNode(session, node, from, {
+    const r = await upgradeAndWait(session, node, {
       image: args.image,
+      expected: targetVersion,
       preserve: args.preserve,
       stage: args.stage,
       force: args.force,
       rebootMode: args.reboot_mode === "powercycle" ? "POWERCYCLE" : "DEFAULT",
-      timeoutMs: Math.max(1_000, deadline - Date.now()),
-      signal: ctx.signal,
-      progress: note,
-    });
-    const base = { from, flow: res.flow, ...(res.output?.length ? { installer_output: res.output } : {}) };
-    if (!res.rebooting) return { ...base, to: from, rebooted: false };
-    await waitForReboot(session, node, {
-      before,
       pollMs: ctx.config.pollIntervalMs,
       deadline,
       signal: ctx.signal,
-      onPoll: () => note(`waiting for ${node} to come back`),
+      progress: note,
     });
-    const to = (await nodeVersions(session, [node], ctx.signal, 1)).get(node)!;
-    return { ...base, to, rebooted: true };
+    return {
+      from: r.from,
+      flow: r.flow,
+      ...(r.output?.length ? { installer_output: r.output } : {}),
+      to: r.to,
+      rebooted: r.rebooting,
+    };
   };
   const record = (outcome: NodeOutcome<Record<string, unknown>>) => {
     results.set(outcome.node, outcome);

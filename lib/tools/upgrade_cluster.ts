@@ -6,14 +6,11 @@
  */
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
-import { readBootId, waitForReboot } from "../talos/boot.ts";
 import { etcdGate } from "../talos/etcd_gate.ts";
 import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
 import { learnHostnames } from "../talos/hostnames.ts";
-import { versionTag } from "../talos/node_versions.ts";
-import { waitForReady } from "../talos/node_ready.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
-import { UPGRADE_RPCS, upgradeNode } from "../talos/upgrade.ts";
+import { UPGRADE_RPCS, upgradeAndWait } from "../talos/upgrade.ts";
 import {
   etcdFacts,
   type NodeFacts,
@@ -22,7 +19,6 @@ import {
   targetRefOf,
   type UpgradePlan,
 } from "../talos/upgrade_plan.ts";
-import { parseTalosVersion } from "../talos/versions.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { shapeOutcomes } from "./per_node.ts";
@@ -164,31 +160,17 @@ async function execute(
 
   /** One node to `stage.to`: install, reboot, back with the new version, every service ready. */
   const one = async (node: string, to: string, image: string): Promise<Done> => {
-    const from = await versionTag(session, node, ctx.signal);
-    const before = await readBootId(session, node, ctx.signal);
-    const res = await upgradeNode(session, node, from, {
+    const r = await upgradeAndWait(session, node, {
       image,
+      expected: to,
       preserve: true,
       stage: false,
       force: false,
       rebootMode: args.reboot_mode === "powercycle" ? "POWERCYCLE" : "DEFAULT",
-      timeoutMs: Math.max(1_000, deadline - Date.now()),
-      signal: ctx.signal,
+      ...wait,
       progress: note,
     });
-    if (res.rebooting) {
-      await waitForReboot(session, node, { before, ...wait, onPoll: () => note(`waiting for ${node} to come back`) });
-    }
-    const now = await versionTag(session, node, ctx.signal);
-    if (parseTalosVersion(now)?.minor !== parseTalosVersion(to)?.minor) {
-      throw new ToolError(
-        `${node} came back on ${now}, not ${to}: the new image did not boot and Talos fell back to the previous ` +
-          `one. Check talos_dmesg and talos_logs on ${node}.`,
-        "UPGRADE_FAILED",
-      );
-    }
-    await waitForReady(session, node, { ...wait, onPoll: (w) => note(`${node}: waiting for ${w}`) });
-    return { from, to: now, upgraded: true };
+    return { from: r.from, to: r.to, upgraded: true };
   };
   const record = (o: NodeOutcome<Done>, to: string) => {
     const prev = results.get(o.node)?.value;

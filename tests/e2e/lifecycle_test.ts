@@ -197,6 +197,26 @@ describe("talos_upgrade", () => {
     }
   });
 
+  test("a node that comes back on its old version failed: the new image did not boot", async () => {
+    // The node boots the new slot, fails and falls back to the previous one, as Talos does.
+    const stop = h.sim.cluster.onChange((n) => {
+      if (n.ip === "10.5.0.5" && n.version === "v1.14.2") n.version = n.previousVersion!;
+    });
+    try {
+      const r = failed(
+        await h.call("talos_upgrade", {
+          nodes: ["10.5.0.5"],
+          image: "ghcr.io/siderolabs/installer:v1.14.2",
+          confirm: true,
+        }),
+      );
+      expect(entry(r, "10.5.0.5").code).toBe("UPGRADE_FAILED");
+      expect(entry(r, "10.5.0.5").error).toContain("came back on v1.14.1, not v1.14.2");
+    } finally {
+      stop();
+    }
+  });
+
   test("stage=true on 1.13+ installs without rebooting", async () => {
     const calls = await during(async () => {
       const r = ok(
