@@ -265,3 +265,18 @@ function viaFor(via: readonly string[], repo: string, major: number, minor: numb
   }
   return undefined;
 }
+
+/**
+ * The plan from each node's facts as read now: the control planes among them asked about etcd, then
+ * planUpgrade. What talos_upgrade_plan shows and talos_upgrade_cluster runs.
+ */
+export async function planFromFacts(
+  session: TalosSession,
+  facts: readonly NodeFacts[],
+  targetRef: string,
+  opts: PlanOptions,
+  signal: AbortSignal,
+): Promise<UpgradePlan> {
+  const cps = facts.filter((f) => !f.error && f.version && (f.role === "controlplane" || f.role === "init"));
+  return planUpgrade([...facts], targetRef, await etcdFacts(session, cps, signal), opts);
+}

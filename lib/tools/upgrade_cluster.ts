@@ -11,14 +11,7 @@ import { fanOut, type NodeOutcome } from "../talos/fan_out.ts";
 import { learnHostnames } from "../talos/hostnames.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
 import { UPGRADE_RPCS, upgradeAndWait } from "../talos/upgrade.ts";
-import {
-  etcdFacts,
-  type NodeFacts,
-  nodeFacts,
-  planUpgrade,
-  targetRefOf,
-  type UpgradePlan,
-} from "../talos/upgrade_plan.ts";
+import { type NodeFacts, nodeFacts, planFromFacts, targetRefOf, type UpgradePlan } from "../talos/upgrade_plan.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { shapeOutcomes } from "./per_node.ts";
@@ -133,9 +126,7 @@ async function currentPlan(
     hostname: session.hostnames.get(o.node),
     ...(o.error !== undefined ? { error: o.error } : o.value),
   }));
-  const cps = facts.filter((f) => !f.error && (f.role === "controlplane" || f.role === "init"));
-  const etcd = await etcdFacts(session, cps, ctx.signal);
-  return planUpgrade(facts, targetRef, etcd, { batch: args.batch_size, via: args.via });
+  return planFromFacts(session, facts, targetRef, { batch: args.batch_size, via: args.via }, ctx.signal);
 }
 
 type Done = Record<string, unknown>;

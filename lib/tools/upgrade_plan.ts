@@ -5,7 +5,7 @@
  * the plan itself is lib/talos/upgrade_plan.ts, which talos_upgrade_cluster runs.
  */
 import * as v from "valibot";
-import { etcdFacts, type NodeFacts, nodeFacts, planUpgrade, targetRefOf } from "../talos/upgrade_plan.ts";
+import { type NodeFacts, nodeFacts, planFromFacts, targetRefOf } from "../talos/upgrade_plan.ts";
 import { CLUSTER_VIEW_URI } from "../apps/view.ts";
 import { defineTool, READ_ONLY } from "./define.ts";
 import { context, nodes } from "./params.ts";
@@ -26,7 +26,7 @@ export const upgradePlanTool = defineTool({
   title: "Upgrade: plan",
   description: "Plan a rolling Talos upgrade without running it: one minor version per step, control " +
     "planes one at a time (etcd leader last) with health and quorum gates, workers in batches. Use before " +
-    "talos_upgrade; sends only reads.",
+    "talos_upgrade_cluster (which runs it) or talos_upgrade; sends only reads.",
   annotations: READ_ONLY,
   view: CLUSTER_VIEW_URI,
   input: {
@@ -57,9 +57,13 @@ export const upgradePlanTool = defineTool({
     const session = await ctx.session(args.context);
     const facts = await perNode(ctx, args, (s, node) => nodeFacts(s, node, ctx.signal));
     const all = facts.nodes as NodeFacts[];
-    const cps = all.filter((f) => !f.error && f.version && (f.role === "controlplane" || f.role === "init"));
-    const etcd = await etcdFacts(session, cps, ctx.signal);
-    const { stages: _, ...plan } = planUpgrade(all, targetRef, etcd, { batch: args.worker_batch });
+    const { stages: _, ...plan } = await planFromFacts(
+      session,
+      all,
+      targetRef,
+      { batch: args.worker_batch },
+      ctx.signal,
+    );
     return plan;
   },
 });
