@@ -65,6 +65,8 @@ export function mcpbManifest(p: Platform, version: string, tools = snapshotTools
           TALOSCONFIG: "${user_config.talosconfig}",
           TALOS_CONTEXT: "${user_config.context}",
           TALOS_MCP_READ_ONLY: "${user_config.read_only}",
+          // Every toolset, as the manifest's tool list says: the read-only setting is what the user chooses.
+          TALOS_MCP_TOOLSETS: "all",
         },
       },
     },

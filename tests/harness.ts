@@ -33,7 +33,8 @@ export interface Harness {
   /** MCP logging notifications received so far. */
   logs(): Array<{ level: string; data: string }>;
   /** Resolves when an MCP log notification matching `match` has arrived (e.g. a call's audit line). */
-  untilLog(match: (data: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** Waits for a log notification matching `match` (among those after index `after`); returns its text. */
+  untilLog(match: (data: string) => boolean, after?: number, timeoutMs?: number): Promise<string>;
   call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>;
   close(): Promise<void>;
 }
@@ -159,10 +160,14 @@ async function wrap(sim: Sim, client: Client, stderr: () => string, ownSim: bool
     client,
     stderr,
     logs: () => logs.lines,
-    untilLog: async (match, timeoutMs = 15_000) => {
+    untilLog: async (match, after = 0, timeoutMs = 15_000) => {
       const deadline = Date.now() + timeoutMs;
-      while (!logs.lines.some((l) => match(l.data))) {
-        if (Date.now() > deadline) throw new Error("the awaited log line never came");
+      for (;;) {
+        const hit = logs.lines.slice(after).find((l) => match(l.data));
+        if (hit) return hit.data;
+        if (Date.now() > deadline) {
+          throw new Error(`the awaited log line never came; logs: ${JSON.stringify(logs.lines)}`);
+        }
         // Woken by the next notification; the timer only bounds a wait for one that never comes.
         await new Promise<void>((resolve) => {
           logs.waiters.push(resolve);

@@ -18,6 +18,29 @@ const N = ["10.5.0.2", "10.5.0.5"];
 const OUT = mkdtempSync(join(tmpdir(), "talos-mcp-all-failed-"));
 const CONFIG = join(OUT, "config.yaml");
 
+/**
+ * Tools whose failure is one plain error, not a per-node list: they target one node (`node`), or a guard must
+ * ask the nodes before anything else (the etcd quorum guard, the upgrade path, the plan's facts) and fails first.
+ */
+const NO_NODE_LIST = new Set([
+  "talos_apply_config", // its precondition reads the node's config first
+  "talos_bootstrap", // its precondition asks every control plane whether etcd runs
+  "talos_get", // the type is resolved from a node's resource definitions first
+  "talos_rollback", // the etcd quorum guard
+  "talos_etcd_snapshot",
+  "talos_health",
+  "talos_kubeconfig",
+  "talos_reboot",
+  "talos_reset",
+  "talos_resource_definitions",
+  "talos_shutdown",
+  "talos_talosconfig_issue",
+  "talos_upgrade",
+  "talos_upgrade_cluster",
+  "talos_upgrade_kubernetes",
+  "talos_upgrade_plan",
+]);
+
 /** Arguments that would succeed on a healthy cluster: what fails below is the nodes, not the call. */
 const ARGS: Record<string, Record<string, unknown>> = {
   talos_apply_config: { nodes: [N[1]], config_file: CONFIG },
@@ -89,10 +112,15 @@ describe("every targeted node failing is an error", () => {
       // The text names a node and why it failed; per-node results keep every node in structuredContent.
       expect(text(r)).toMatch(/10\.5\.0\.\d|control-plane|unreachable|UNAVAILABLE/);
       const nodes = (r.structuredContent as { nodes?: Array<{ node: string; code?: string }> } | undefined)?.nodes;
-      if (nodes) {
-        expect(nodes.length).toBeGreaterThan(0);
-        for (const e of nodes) expect(e.code).toBeTruthy();
+      if (NO_NODE_LIST.has(name)) {
+        expect(nodes).toBeUndefined(); // a plain error: the text says what failed
+        return;
       }
+      // Per-node tools keep every targeted node in structuredContent, each with its error code.
+      const asked = ARGS[name].nodes as string[] | undefined;
+      if (asked) expect(nodes!.map((e) => e.node).sort()).toEqual([...asked].sort());
+      else expect(nodes!.length).toBeGreaterThan(0);
+      for (const e of nodes!) expect(e.code).toBeTruthy();
     } finally {
       for (const n of sim.cluster.nodes) n.faults.down = false;
     }

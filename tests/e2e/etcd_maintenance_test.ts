@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ElicitRequest } from "@modelcontextprotocol/sdk/types.js";
 import { plantFault } from "../../lib/sim/scenarios.ts";
-import { callsSince, entry, failed, type Harness, ok, spawnHarness, text } from "../harness.ts";
+import { callsSince, entry, failed, type Harness, ok, spawnHarness, text, withNodeDown } from "../harness.ts";
 
 const [CP1, CP2, CP3] = ["10.5.0.2", "10.5.0.3", "10.5.0.4"];
 const hex = (id: string) => BigInt(id).toString(16).padStart(16, "0");
@@ -150,13 +150,13 @@ describe("membership changes (last: they shrink the cluster)", () => {
 
   test("a dead member is removed by id through a healthy node", async () => {
     const dead = node(CP3);
-    dead.faults.down = true;
-    const r = ok(await maintain({ nodes: [CP1], action: "remove_member", member_id: hex(dead.etcdMemberId) }));
-    expect(entry(r, CP1)).toMatchObject({ done: true, removed: hex(dead.etcdMemberId) });
-    expect(question()).toContain(`remove etcd member ${hex(dead.etcdMemberId)}`);
-    const members = ok(await h.call("talos_etcd", { nodes: [CP1] })).nodes[0].members;
-    expect(members.map((m: { hostname: string }) => m.hostname)).toEqual(["sim-cp-1", "sim-cp-2"]);
-    dead.faults.down = false;
+    await withNodeDown(h.sim, 2, async () => {
+      const r = ok(await maintain({ nodes: [CP1], action: "remove_member", member_id: hex(dead.etcdMemberId) }));
+      expect(entry(r, CP1)).toMatchObject({ done: true, removed: hex(dead.etcdMemberId) });
+      expect(question()).toContain(`remove etcd member ${hex(dead.etcdMemberId)}`);
+      const members = ok(await h.call("talos_etcd", { nodes: [CP1] })).nodes[0].members;
+      expect(members.map((m: { hostname: string }) => m.hostname)).toEqual(["sim-cp-1", "sim-cp-2"]);
+    });
   });
 
   test("leave takes the node's own member out; its consent text says it is for good", async () => {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import { join } from "node:path";
 import { simKubeconfig, simSnapshot } from "../../lib/sim/handlers/exports.ts";
 import { type Sim, startSim } from "../../lib/sim/mod.ts";
-import { type Harness, ok, spawnHarness, text } from "../harness.ts";
+import { callsSince, type Harness, ok, spawnHarness, text } from "../harness.ts";
 
 let sim: Sim;
 let h: Harness;
@@ -59,14 +59,14 @@ describe("talos_kubeconfig", () => {
     const before = readFileSync(sim.talosconfig);
     const link = join(out, "link-to-talosconfig");
     symlinkSync(sim.talosconfig, link);
-    const calls = sim.callsTo("Kubeconfig").length;
+    const calls = callsSince(sim);
     for (const [tool, path] of [["talos_kubeconfig", sim.talosconfig], ["talos_etcd_snapshot", link]]) {
       const r = await h.call(tool, { path, overwrite: true });
       expect(r.isError).toBe(true);
       expect(text(r)).toContain("is the talosconfig this server uses; talos-mcp never writes it");
     }
-    expect(sim.callsTo("Kubeconfig").length).toBe(calls);
-    expect(sim.callsTo("EtcdSnapshot")).toHaveLength(0);
+    expect(calls("Kubeconfig")).toEqual([]);
+    expect(calls("EtcdSnapshot")).toEqual([]);
     expect(readFileSync(sim.talosconfig)).toEqual(before);
   });
 

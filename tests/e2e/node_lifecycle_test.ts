@@ -147,14 +147,25 @@ describe("maintenance mode (insecure)", () => {
   });
 
   test("a node outside TALOS_MCP_INSECURE_ALLOWED_NODES is refused before any connection", async () => {
-    let r: any;
-    expect(
-      await allSent(async () => {
-        r = await h.call("talos_version", { insecure: true, endpoint: "192.168.7.9" });
-      }),
-    ).toEqual([]);
-    expect(r.isError).toBe(true);
-    expect(text(r)).toContain("Node 192.168.7.9 is not in TALOS_MCP_INSECURE_ALLOWED_NODES");
+    // The fresh node really listens (its calls are recorded), but this server's allowlist leaves it out.
+    const narrow = await spawnHarness({
+      simInstance: h.sim,
+      env: { ...ENV, TALOS_MCP_INSECURE_ALLOWED_NODES: "10.5.0.0/24" },
+    });
+    try {
+      let r: any;
+      expect(
+        await allSent(async () => {
+          r = await narrow.call("talos_version", insecure());
+        }),
+      ).toEqual([]);
+      expect(r.isError).toBe(true);
+      expect(text(r)).toContain(`Node ${LOOPBACK} is not in TALOS_MCP_INSECURE_ALLOWED_NODES`);
+      // The same call through the server that allows it does reach the node: the check above can fail.
+      expect(await allSent(async () => ok(await h.call("talos_version", insecure())))).not.toEqual([]);
+    } finally {
+      await narrow.close();
+    }
   });
 
   test("talos_get reads non-sensitive resources; the maintenance API serves nothing else", async () => {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { ElicitRequest } from "@modelcontextprotocol/sdk/types.js";
-import { entry, type Harness, ok, spawnHarness } from "../harness.ts";
+import { callsSince, entry, type Harness, ok, spawnHarness } from "../harness.ts";
 
 const CP = "10.5.0.2";
 const ENV = { TALOS_MCP_POLL_INTERVAL_MS: "10" };
@@ -28,10 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-const since = () => {
-  const mark = h.sim.calls.length;
-  return (method: string) => h.sim.calls.slice(mark).filter((c) => c.method.endsWith(`/${method}`));
-};
+const since = () => callsSince(h.sim);
 const cp = () => h.sim.cluster.find(CP)!;
 
 /** Calls a tool asking for progress; returns the result and the notifications' values and totals. */
@@ -137,7 +134,7 @@ describe("three control planes", () => {
   });
 
   test("an upgrade stops at once when a member it did not take down goes unhealthy (waiting cannot help)", async () => {
-    // Long polls: a gate that waited would show up as more etcd reads than the three expected below.
+    // Long polls: a gate that waited would show up as more etcd reads than the four expected below.
     const slow = await spawnHarness({
       simInstance: h3.sim,
       env: { TALOS_MCP_POLL_INTERVAL_MS: "20000", TALOS_MCP_WAIT_TIMEOUT_MS: "30000" },

@@ -23,17 +23,6 @@ async function listed(h: Harness): Promise<string[]> {
   return (await h.client.listTools()).tools.map((t) => t.name);
 }
 
-/** Waits (bounded) until a log notification contains `what`. */
-async function logged(h: Harness, what: string, after = 0): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const hit = h.logs().slice(after).find((l) => l.data.includes(what));
-    if (hit) return hit.data;
-    if (Date.now() > deadline) throw new Error(`never logged "${what}"; logs: ${JSON.stringify(h.logs())}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("profiles", () => {
   test("operator lists reboots but no config changes; a refused call is audited with its caller and sends nothing", async () => {
     const h = await spawnHarness({ simInstance: sim, env: { TALOS_MCP_PROFILE: "operator" } });
@@ -214,7 +203,9 @@ describe("policy file rules", () => {
   test("reload: a good file applies at once; a bad one is refused with its line and the old policy stays", async () => {
     const mark = h.logs().length;
     writeFileSync(file, `tools:\n  deny: [talos_reset, talos_reboot]\n`);
-    expect(await logged(h, "policy reloaded from", mark)).toContain(`policy reloaded from ${file} (file changed)`);
+    expect(await h.untilLog((l) => l.includes("policy reloaded from"), mark)).toContain(
+      `policy reloaded from ${file} (file changed)`,
+    );
     let names = await listed(h);
     expect(names).not.toContain("talos_reboot");
     expect(names).toContain("talos_image_pull"); // the old rules are gone with the old file
@@ -224,7 +215,7 @@ describe("policy file rules", () => {
       file,
       `tools:\n  deny: [talos_reset]\nrules:\n  - name: x\n    tools: [talos_nope]\n    contexts: [a]\n`,
     );
-    const refused = await logged(h, "policy file refused", mark2);
+    const refused = await h.untilLog((l) => l.includes("policy file refused"), mark2);
     expect(refused).toContain('policy.yaml:5: rules[0].tools[0]: "talos_nope" matches no tool');
     names = await listed(h);
     expect(names).not.toContain("talos_reboot"); // still the previous, good policy

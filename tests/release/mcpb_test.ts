@@ -69,6 +69,7 @@ describe("every platform's manifest", () => {
       TALOSCONFIG: "${user_config.talosconfig}",
       TALOS_CONTEXT: "${user_config.context}",
       TALOS_MCP_READ_ONLY: "${user_config.read_only}",
+      TALOS_MCP_TOOLSETS: "all", // the manifest lists every tool; read-only decides what the host offers
     });
     // What a host substitutes for the defaults is a configuration the server accepts.
     expect(loadConfig({ TALOS_CONTEXT: "", TALOS_MCP_READ_ONLY: "true" }).readOnly).toBe(true);

@@ -239,11 +239,20 @@ describe("MCPB bundles", () => {
         h = await spawnHarness({
           command: cfg.command.replace("${__dirname}", dir),
           args: cfg.args,
-          env,
+          // Only what the manifest sets: the harness's own "every toolset" must not stand in for it.
+          env: { TALOS_MCP_TOOLSETS: "", ...env },
           sim: { controlPlanes: 1, workers: 0 },
         });
         const tools = (await h.client.listTools()).tools.map((t) => t.name);
-        expect(tools).toContain("talos_version");
+        // What the host shows is the manifest's list, less what read-only mode (on by default) hides.
+        const readOnly = new Set(
+          JSON.parse(readFileSync(resolve(import.meta.dir, "../snapshots/tools_list_read_only.json"), "utf8")).map((
+            t: any,
+          ) => t.name),
+        );
+        expect(tools.sort()).toEqual(
+          manifest.tools.map((t: any) => t.name).filter((n: string) => readOnly.has(n)).sort(),
+        );
         expect(tools).not.toContain("talos_reboot");
         expect(ok(await h.call("talos_version")).nodes.map((n: any) => n.tag)).toEqual(["v1.13.9"]);
       } finally {
