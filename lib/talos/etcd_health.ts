@@ -19,6 +19,8 @@ export interface EtcdView {
   healthy: Set<string>;
   /** Targets that answered EtcdStatus, by their member id: matches even when a node is named by another address. */
   targetIds: Map<string, string>;
+  /** The leader's member id, as the members that answered EtcdStatus report it; undefined without one. */
+  leader?: string;
 }
 
 const PROBE_TIMEOUT_MS = 5_000;
@@ -84,15 +86,17 @@ export async function etcdView(
     );
   }
   const healthy = new Set<string>();
+  let leader: string | undefined;
   await Promise.all(members.map(async (m) => {
     try {
-      const res = await status(m.host || m.hostname);
-      if ((res.messages?.[0]?.member_status?.errors ?? []).length === 0) healthy.add(m.id);
+      const st = (await status(m.host || m.hostname)).messages?.[0]?.member_status;
+      if ((st?.errors ?? []).length === 0) healthy.add(m.id);
+      if (st?.leader && st.leader !== "0") leader = String(st.leader);
     } catch {
       // Unreachable or etcd down: not healthy.
     }
   }));
-  return { members, healthy, targetIds };
+  return { members, healthy, targetIds, ...(leader ? { leader } : {}) };
 }
 
 /** The member a node target names (by address or hostname), if any. */

@@ -5,6 +5,7 @@
  * computed again after a partial run resumes where that run stopped. Pure except for the etcd reads.
  */
 import { ToolError } from "../errors.ts";
+import { etcdView, memberFor } from "./etcd_health.ts";
 import { getResource } from "./cosi.ts";
 import { versionTag } from "./node_versions.ts";
 import type { TalosSession } from "./session.ts";
@@ -94,27 +95,22 @@ export async function etcdFacts(
   const blockers: string[] = [];
   const warnings: string[] = [];
   if (!cps.length) return { blockers, warnings };
-  const node = cps[0].node;
   const name = (f: NodeFacts) => f.hostname ? `${f.node} (${f.hostname})` : f.node;
   try {
-    const [members, status] = await Promise.all([
-      session.api.machine.EtcdMemberList({}, { node, signal }),
-      session.api.machine.EtcdStatus({}, { node, signal }),
-    ]);
-    const list = members.messages?.[0]?.members ?? [];
-    const leaderId = status.messages?.[0]?.member_status?.leader;
-    const leader = list.find((m) => m.id === leaderId)?.hostname;
-    if (!leaderId || leaderId === "0") blockers.push("etcd has no leader; restore quorum before upgrading");
-    const quorum = Math.floor(list.length / 2) + 1;
-    if (list.length - 1 < quorum) {
+    // Any control plane that answers (each asked with a deadline), the members' own status for the leader.
+    const view = await etcdView(session, cps.map((c) => c.node), signal, cps.map((c) => c.node));
+    const leader = view.members.find((m) => m.id === view.leader)?.hostname;
+    if (!view.leader) blockers.push("etcd has no leader; restore quorum before upgrading");
+    const total = view.members.length;
+    if (total - 1 < Math.floor(total / 2) + 1) {
       warnings.push(
-        `etcd has ${list.length} member(s): taking one down for its upgrade loses quorum until it is back; ` +
+        `etcd has ${total} member(s): taking one down for its upgrade loses quorum until it is back; ` +
           `the Kubernetes API is unavailable meanwhile`,
       );
     }
-    const unknownCp = cps.filter((c) => !list.some((m) => m.hostname === c.hostname));
-    if (unknownCp.length && list.length) warnings.push(`not etcd members: ${unknownCp.map(name).join(", ")}`);
-    return { leader, members: list.length, blockers, warnings };
+    const unknownCp = cps.filter((c) => !memberFor(view, c.node, c.hostname));
+    if (unknownCp.length && total) warnings.push(`not etcd members: ${unknownCp.map(name).join(", ")}`);
+    return { leader, members: total, blockers, warnings };
   } catch (err) {
     blockers.push(`etcd state unknown (${err instanceof ToolError ? err.message.split(". ")[0] : String(err)})`);
     return { blockers, warnings };
