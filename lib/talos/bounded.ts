@@ -171,19 +171,23 @@ function lineRing(n: number): Keeper {
 /** The newest lines whose JSON form fits in `budget` bytes: the whole log, bounded by the output cap. */
 function byteWindow(budget: number): Keeper {
   let held: string[] = [];
+  // Each held line's size, measured once when it comes in (a log may push millions of lines).
+  let sizes: number[] = [];
   let head = 0;
   let bytes = 0;
-  // A line's share of the result: its UTF-8 bytes, quotes and comma (escapes are rare in logs; the output
-  // cap still stands behind this).
-  const size = (line: string) => Buffer.byteLength(line) + 3;
   return {
     push: (line) => {
+      // A line's share of the result: its UTF-8 bytes, quotes and comma (escapes are rare in logs; the output
+      // cap still stands behind this).
+      const size = Buffer.byteLength(line) + 3;
       held.push(line);
-      bytes += size(line);
-      while (bytes > budget && head < held.length) bytes -= size(held[head++]);
+      sizes.push(size);
+      bytes += size;
+      while (bytes > budget && head < held.length) bytes -= sizes[head++];
       // Compact now and then so dropped lines can be collected.
       if (head > 4096 && head * 2 > held.length) {
         held = held.slice(head);
+        sizes = sizes.slice(head);
         head = 0;
       }
     },

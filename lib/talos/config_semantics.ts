@@ -7,6 +7,7 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { cidrProblem, type PathSeg } from "./config_schema_check.ts";
+import { fixKeyLabel } from "./talosconfig.ts";
 
 export type ValidateMode = "metal" | "cloud" | "container";
 
@@ -200,8 +201,7 @@ function pemMaterial(v1: Doc, error: Report): void {
       }
       try {
         if (field === "crt") cert = new X509Certificate(pem!);
-        // Talos labels Ed25519 keys "ED25519 PRIVATE KEY"; the content is PKCS#8, which OpenSSL reads as "PRIVATE KEY".
-        else key = createPrivateKey(pem!.replace(/(BEGIN|END) ED25519 PRIVATE KEY/g, "$1 PRIVATE KEY"));
+        else key = createPrivateKey(fixKeyLabel(pem!));
       } catch {
         error(
           v1,

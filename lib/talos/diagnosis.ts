@@ -5,6 +5,7 @@
  * are in talos_node_summary. Thresholds are named here, each with why.
  */
 import { xidTime } from "./xid.ts";
+import { memberHex } from "./etcd_health.ts";
 import type { EventMsg } from "./events.ts";
 import type { KernelFinding } from "./kernel_log.ts";
 import type { MemoryFigures, MountFigures } from "./node_stats.ts";
@@ -178,7 +179,7 @@ export function alarmWarnings(
     const id = String(a.member_id ?? "0");
     if (seen.has(`${id}/${alarm}`)) continue;
     seen.add(`${id}/${alarm}`);
-    const hex = BigInt(id).toString(16).padStart(16, "0");
+    const hex = memberHex(id);
     const node = nodeOf(id);
     out.push(
       `etcd alarm ${alarm} raised for member ${hex}${node ? ` of node ${node}` : ""}, per EtcdAlarmList: ${

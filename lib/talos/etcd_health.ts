@@ -25,6 +25,15 @@ export interface EtcdView {
 
 const PROBE_TIMEOUT_MS = 5_000;
 
+/** An etcd member id (uint64, a decimal string on the wire) as talosctl prints it: 16 hex digits, exactly. */
+export const memberHex = (id: string | number | undefined): string => BigInt(id ?? 0).toString(16).padStart(16, "0");
+
+/** int64/uint64 counters: a number while exact, the decimal string beyond 2^53. */
+export function count(n: string | number | undefined): number | string {
+  const b = BigInt(n ?? 0);
+  return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString();
+}
+
 function hostOf(url: string | undefined): string {
   if (!url) return "";
   try {

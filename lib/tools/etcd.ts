@@ -4,19 +4,12 @@
  * (as talosctl prints them), never passed through a JS number.
  */
 import * as v from "valibot";
+import { count, memberHex } from "../talos/etcd_health.ts";
 import { controlPlanesOf } from "../talos/machine_types.ts";
 import { type TalosSession, targetNodes } from "../talos/session.ts";
 import { defineTool, READ_ONLY, type ToolContext } from "./define.ts";
 import { context, nodes, perNodeOutput } from "./params.ts";
 import { perNode } from "./per_node.ts";
-
-/** uint64 decimal string (longs: String) → 16-digit hex, exactly. */
-const memberHex = (id: string | number | undefined) => BigInt(id ?? 0).toString(16).padStart(16, "0");
-/** int64/uint64 counters: a number while exact, the decimal string beyond 2^53. */
-const count = (n: string | number | undefined) => {
-  const b = BigInt(n ?? 0);
-  return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString();
-};
 
 const num = v.union([v.number(), v.string()]);
 

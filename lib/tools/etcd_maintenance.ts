@@ -6,7 +6,7 @@
  */
 import * as v from "valibot";
 import { ToolError } from "../errors.ts";
-import { etcdView } from "../talos/etcd_health.ts";
+import { count, etcdView, memberHex } from "../talos/etcd_health.ts";
 import { fanOut } from "../talos/fan_out.ts";
 import type { TalosSession } from "../talos/session.ts";
 import { defineTool, MUTATING, type ToolContext } from "./define.ts";
@@ -16,7 +16,6 @@ import { perNode, shapeOutcomes } from "./per_node.ts";
 const ACTIONS = ["defrag", "alarm_disarm", "forfeit_leadership", "leave", "remove_member"] as const;
 type Action = typeof ACTIONS[number];
 
-const hex = (id: string | number | undefined) => BigInt(id ?? 0).toString(16).padStart(16, "0");
 const RPC: Record<Action, string> = {
   defrag: "/machine.MachineService/EtcdDefragment",
   alarm_disarm: "/machine.MachineService/EtcdAlarmDisarm",
@@ -103,11 +102,11 @@ export const etcdMaintenanceTool = defineTool({
     const id = BigInt("0x" + args.member_id!).toString();
     const member = view.members.find((m) => m.id === id);
     if (!member) {
-      const known = view.members.map((m) => `${hex(m.id)} (${m.hostname})`).join(", ");
-      return `Refused: no etcd member ${hex(id)}; the members are ${known}. Nothing was changed.`;
+      const known = view.members.map((m) => `${memberHex(m.id)} (${m.hostname})`).join(", ");
+      return `Refused: no etcd member ${memberHex(id)}; the members are ${known}. Nothing was changed.`;
     }
     if (view.healthy.has(id)) {
-      return `Refused: member ${hex(id)} (${member.hostname}) is healthy and serving. remove_member is for a ` +
+      return `Refused: member ${memberHex(id)} (${member.hostname}) is healthy and serving. remove_member is for a ` +
         `member whose node is gone; to take a live node out, use action leave on it. Nothing was changed.`;
     }
     return undefined;
@@ -126,7 +125,10 @@ export const etcdMaintenanceTool = defineTool({
         return perNode(ctx, args, async (s, node) => {
           const r = await s.api.machine.EtcdAlarmDisarm({}, { node, signal });
           const cleared = (r.messages?.[0]?.member_alarms ?? []).filter((a) => a.alarm !== "NONE");
-          return { done: true, cleared_alarms: cleared.map((a) => ({ member_id: hex(a.member_id), alarm: a.alarm })) };
+          return {
+            done: true,
+            cleared_alarms: cleared.map((a) => ({ member_id: memberHex(a.member_id), alarm: a.alarm })),
+          };
         });
       case "forfeit_leadership":
         return perNode(ctx, args, async (s, node) => {
@@ -143,7 +145,7 @@ export const etcdMaintenanceTool = defineTool({
         return perNode(ctx, args, async (s, node) => {
           const memberId = BigInt("0x" + args.member_id!).toString();
           await s.api.machine.EtcdRemoveMemberByID({ member_id: memberId }, { node, signal });
-          return { done: true, removed: hex(memberId) };
+          return { done: true, removed: memberHex(memberId) };
         });
     }
   },
@@ -198,10 +200,4 @@ async function defragInTurn(
     }
   });
   return { nodes: shapeOutcomes(session, outcomes) };
-}
-
-/** int64/uint64 figures: a number while exact, the decimal string beyond 2^53. */
-function count(n: string | number | undefined): number | string {
-  const b = BigInt(n ?? 0);
-  return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString();
 }

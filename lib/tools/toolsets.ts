@@ -12,16 +12,6 @@ import { ALL_TOOLS } from "./mod.ts";
 export const TOOLSETS = ["core", "diagnostics", "files", "etcd", "lifecycle", "credentials"] as const;
 export type Toolset = typeof TOOLSETS[number];
 
-/** What each toolset is for, for --help, errors and the docs. */
-export const TOOLSET_ABOUT: Readonly<Record<Toolset, string>> = {
-  core: "orientation: contexts, summary, versions, services, health, logs, events, COSI resources",
-  diagnostics: "containers, processes, stats, mounts, disks, network, sockets, images",
-  files: "list and read files on nodes (TALOS_MCP_ALLOWED_PATHS applies)",
-  etcd: "etcd members, status and alarms",
-  lifecycle: "tools that change nodes (hidden in read-only mode), upgrade planning and config validation",
-  credentials: "kubeconfig, etcd snapshot, talosconfigs and support bundles, written to local files",
-};
-
 /** `default`: what a server started without TALOS_MCP_TOOLSETS offers. */
 export const DEFAULT_TOOLSETS: readonly Toolset[] = ["core", "diagnostics"];
 
