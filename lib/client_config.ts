@@ -5,7 +5,18 @@
  * never overwritten; the old file is kept as <file>.bak and the new one is
  * written to a temporary file and renamed, so a crash leaves one or the other.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -138,8 +149,16 @@ function writeAtomic(file: string, text: string): string | undefined {
     backup = `${file}.bak`;
     copyFileSync(file, backup);
   }
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o600 });
+  // A fresh, unguessable name created exclusively ("wx": never through a planted file or link), on disk
+  // before it replaces the config.
+  const tmp = `${file}.${randomBytes(6).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    writeFileSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, file);
   return backup;
 }
