@@ -47,7 +47,10 @@ export function idempotent(method: string): boolean {
   return IDEMPOTENT.has(method) || rolesFor(method).includes(ROLE.reader);
 }
 
-/** Attempts at most per call, all within its deadline (a drop is rare; an endpoint dropping every call is broken). */
+/**
+ * Retry rounds at most per read, all within its deadline (a drop is rare; an endpoint dropping every call is
+ * broken). A round fails over through the context's endpoints at once; only a new round waits (backoff).
+ */
 export const MAX_ATTEMPTS = 4;
 const BACKOFF_CAP_MS = 2_000;
 
