@@ -25,7 +25,7 @@ export const CLIENTS = ["claude-code", "claude-desktop", "cursor", "vscode", "co
 export type ClientName = typeof CLIENTS[number];
 
 /** What to run: the compiled binary itself, or bun with main.ts when run from source. */
-export function selfCommand(
+function selfCommand(
   execPath = process.execPath,
   script = process.argv[1],
 ): { command: string; args: string[] } {

@@ -42,7 +42,7 @@ import { warmUp } from "./warmup.ts";
  * result entry, the truncated and outage notes, confirm) is said here once instead of in each tool's schema
  * (lib/tools/schema.ts), which keeps tools/list small.
  */
-export const INSTRUCTIONS = `Tools for Talos Linux clusters over the Talos API.
+const INSTRUCTIONS = `Tools for Talos Linux clusters over the Talos API.
 Parameters every tool shares: context, the talosconfig context (cluster) to use (default: the current one; talos_contexts lists them); nodes, the IPs or hostnames to target (default: the context's nodes).
 Per-node results are {nodes: [{node, hostname?, error?, code?, ...data}]}: each node with its data or its error, so one failing node never hides the others. more: true on an entry means its list stopped at a limit. A result may carry truncated (what was cut and how to ask for the rest) and outage (etcd and the Kubernetes API went down because the cluster is too small to avoid it).
 Start broad: talos_node_summary answers "what is wrong" for every node in one call. talos_version and talos_services show what runs where. For any other state, call talos_resource_definitions once, then talos_get with a type or alias from it. COSI resources are also MCP resources (talos://<context>/nodes/<node>/<type>/<id>) you can subscribe to.

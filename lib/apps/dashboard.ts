@@ -68,7 +68,7 @@ const json = (status: number, body: unknown) =>
   Response.json(body, { status, headers: { "cache-control": "no-store", "x-content-type-options": "nosniff" } });
 
 /** Starts the dashboard; `stop()` closes the listener, the in-process MCP session and the Talos channels. */
-export async function startDashboard(config: Readonly<Config>, opts: DashboardOptions = {}): Promise<Dashboard> {
+async function startDashboard(config: Readonly<Config>, opts: DashboardOptions = {}): Promise<Dashboard> {
   const env = opts.env ?? process.env;
   // Read-only twice over: the server offers only the view's tools, and runs as TALOS_MCP_READ_ONLY would.
   const readOnly = { ...config, readOnly: true, profile: "readonly" as const };

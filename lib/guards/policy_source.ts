@@ -10,9 +10,9 @@ import { TOOLSET_OF, TOOLSETS } from "../tools/toolsets.ts";
 import { ALL_TOOLS } from "../tools/mod.ts";
 
 /** Said in the log once a new policy is in force (tests wait for it). */
-export const POLICY_RELOADED = "policy reloaded from";
+const POLICY_RELOADED = "policy reloaded from";
 /** Said in the log when a changed file is refused. */
-export const POLICY_KEPT = "policy file refused, the previous policy stays in force";
+const POLICY_KEPT = "policy file refused, the previous policy stays in force";
 
 /** Every tool the binary has (not only those enabled), so a policy can name a tool enabled later. */
 export function catalog(): Catalog {

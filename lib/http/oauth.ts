@@ -72,7 +72,7 @@ export function metadataPaths(audience: string): string[] {
 }
 
 /** The metadata URL clients are sent to in the 401 challenge. */
-export function metadataUrl(audience: string): string {
+function metadataUrl(audience: string): string {
   return new URL(metadataPaths(audience)[0], audience).href;
 }
 

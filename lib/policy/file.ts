@@ -281,7 +281,7 @@ export function parsePolicy(content: string, source: string, catalog: Catalog): 
 }
 
 /** The tools a pattern stands for: a toolset, a tool, or a glob (`*` any run, `?` one character). */
-export function resolvePattern(text: string, catalog: Catalog): Set<string> {
+function resolvePattern(text: string, catalog: Catalog): Set<string> {
   const set = catalog.toolsets[text];
   if (set) return new Set(set);
   if (!/[*?]/.test(text)) return new Set(catalog.tools.includes(text) ? [text] : []);

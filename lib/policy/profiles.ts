@@ -14,7 +14,7 @@ export type Profile = typeof PROFILES[number];
  *   pulls, etcd maintenance, shutdown, backups to a local file (operator);
  * - change: config changes, upgrades, rollbacks, resets, bootstrap, META, credentials (admin).
  */
-export const RISKS = ["read", "operate", "change"] as const;
+const RISKS = ["read", "operate", "change"] as const;
 export type Risk = typeof RISKS[number];
 
 const RANK: Readonly<Record<Profile, number>> = { readonly: 0, operator: 1, admin: 2 };

@@ -21,7 +21,7 @@ export interface K8sImages {
 }
 
 /** The Kubernetes images a machine config names. */
-export function k8sImages(config: string): K8sImages {
+function k8sImages(config: string): K8sImages {
   const v1 = parseAllDocuments(config).map((d) => d.toJS()).find((d) => d?.version === "v1alpha1" && !d.kind) ?? {};
   const pods: K8sImages["pods"] = {};
   for (const [pod, key] of Object.entries(STATIC_PODS)) {

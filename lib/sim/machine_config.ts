@@ -8,7 +8,7 @@ import type { Role, SimNode, SimResource } from "./model.ts";
 import { issue } from "./x509.ts";
 
 /** The Kubernetes version a new simulated cluster runs (what `talosctl gen config` of Talos 1.12/1.13 picks). */
-export const K8S_VERSION = "v1.34.1";
+const K8S_VERSION = "v1.34.1";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 

@@ -9,7 +9,7 @@ import type { ApiSession } from "./session.ts";
 import type { ApplyConfigurationResponse__Output } from "./proto_types/machine/ApplyConfigurationResponse.ts";
 
 /** Tool mode names → ApplyConfigurationRequest.Mode. */
-export const APPLY_MODE = {
+const APPLY_MODE = {
   auto: "AUTO",
   "no-reboot": "NO_REBOOT",
   reboot: "REBOOT",

@@ -75,7 +75,7 @@ export function cidrProblem(s: string): string | undefined {
 }
 
 /** What a value is, in the schema's words. */
-export function typeOf(value: unknown): string {
+function typeOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   if (typeof value === "number") return Number.isInteger(value) ? "integer" : "number";

@@ -37,17 +37,17 @@ export interface ValidateOptions {
   strict: boolean;
 }
 
-export const MAX_ISSUES = 200;
+const MAX_ISSUES = 200;
 
 /** Known document kinds (from the schema), for messages and the tool's description. */
-export const DOCUMENT_KINDS: readonly string[] = Object.keys(CONFIG_SCHEMA.kinds);
+const DOCUMENT_KINDS: readonly string[] = Object.keys(CONFIG_SCHEMA.kinds);
 
 /** A key as it may be shown: structural, but bounded, since it comes from the input. */
 function shown(s: string): string {
   return s.length > 64 ? `${s.slice(0, 61)}...` : s;
 }
 
-export function formatPath(path: PathSeg[]): string {
+function formatPath(path: PathSeg[]): string {
   let out = "";
   for (const seg of path) {
     if (typeof seg === "number") out += `[${seg}]`;

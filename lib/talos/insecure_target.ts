@@ -6,7 +6,7 @@
 import { isIP } from "node:net";
 
 /** Talos' API port. */
-export const DEFAULT_PORT = 50000;
+const DEFAULT_PORT = 50000;
 
 export interface InsecureTarget {
   /** The node's IP: maintenance mode forwards nothing, so the endpoint is the node itself. */

@@ -77,7 +77,7 @@ export function tagOf(image: string): string {
 const minorOf = (tag: string) => parseTalosVersion(tag)?.minor;
 
 /** The image of `component` at `to`, in the repository the node uses now (a mirror stays a mirror). */
-export function imageAt(current: string, component: Component, to: string): string {
+function imageAt(current: string, component: Component, to: string): string {
   const colon = current.lastIndexOf(":");
   const repo = current && colon > current.lastIndexOf("/")
     ? current.slice(0, colon)

@@ -16,7 +16,7 @@ export interface ReadyOptions {
 }
 
 /** The services of `node` that are not (yet) running and healthy; [] when it is ready. */
-export async function unreadyServices(session: TalosSession, node: string, signal: AbortSignal): Promise<string[]> {
+async function unreadyServices(session: TalosSession, node: string, signal: AbortSignal): Promise<string[]> {
   const res = await session.api.machine.ServiceList({}, { node, signal, timeoutMs: 5_000 });
   return (res.messages?.[0]?.services ?? [])
     .filter((s) => !serviceFine(s))

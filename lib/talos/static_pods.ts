@@ -15,7 +15,7 @@ interface PodStatus {
 }
 
 /** What still keeps the pod from counting as back with `image`; undefined once it is. */
-export function podNotBack(status: PodStatus, image: string): string | undefined {
+function podNotBack(status: PodStatus, image: string): string | undefined {
   if (status.phase !== "Running") return `phase ${status.phase ?? "unknown"}`;
   if (!status.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return "not Ready";
   const images = (status.containerStatuses ?? []).map((c) => c.image ?? "");

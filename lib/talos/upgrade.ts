@@ -42,7 +42,7 @@ export interface NodeUpgrade {
   rebooting: boolean;
 }
 
-export async function upgradeNode(
+async function upgradeNode(
   session: TalosSession,
   node: string,
   tag: string,

@@ -11,7 +11,7 @@ import { versionTag } from "./node_versions.ts";
 import type { TalosSession } from "./session.ts";
 import { checkUpgradePath, minorSteps, parseTalosVersion, usesLifecycleUpgrade } from "./versions.ts";
 
-export const DEFAULT_INSTALLER = "ghcr.io/siderolabs/installer";
+const DEFAULT_INSTALLER = "ghcr.io/siderolabs/installer";
 
 export interface NodeFacts {
   node: string;
@@ -53,7 +53,7 @@ export interface UpgradePlan {
 }
 
 /** Splits a reference into repository and tag (`repo:tag`, digests kept whole). */
-export function repoOf(image: string): string {
+function repoOf(image: string): string {
   const slash = image.lastIndexOf("/");
   const colon = image.lastIndexOf(":");
   return colon > slash ? image.slice(0, colon) : image;
@@ -87,7 +87,7 @@ export async function nodeFacts(s: TalosSession, node: string, signal: AbortSign
 }
 
 /** etcd's leader (hostname) and what stands in the way, asked of the first control plane. */
-export async function etcdFacts(
+async function etcdFacts(
   session: TalosSession,
   cps: readonly NodeFacts[],
   signal: AbortSignal,
@@ -128,7 +128,7 @@ export interface PlanOptions {
  * The plan for `facts` (every targeted node; those with an error block it) towards `targetRef`.
  * `etcd` is what etcdFacts found (leader, blockers, warnings), merged in.
  */
-export function planUpgrade(
+function planUpgrade(
   facts: readonly NodeFacts[],
   targetRef: string,
   etcd: { leader?: string; members?: number; blockers: string[]; warnings: string[] },

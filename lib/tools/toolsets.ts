@@ -61,7 +61,7 @@ export const TOOLSET_OF: Readonly<Record<string, Toolset>> = {
 };
 
 /** The toolsets named by TALOS_MCP_TOOLSETS, keywords expanded; unknown names stop the server. */
-export function parseToolsets(names: readonly string[]): Set<Toolset> {
+function parseToolsets(names: readonly string[]): Set<Toolset> {
   const out = new Set<Toolset>();
   for (const raw of names) {
     const name = raw.toLowerCase();

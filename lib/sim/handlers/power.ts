@@ -10,7 +10,7 @@ import { Code, type HandlerTable, one, SimError } from "./types.ts";
 const M = "/machine.MachineService/";
 
 /** System volumes Reset can wipe by label; STATE holds the machine config, META the META keys. */
-export const SYSTEM_VOLUMES = ["STATE", "EPHEMERAL", "META"];
+const SYSTEM_VOLUMES = ["STATE", "EPHEMERAL", "META"];
 /** The simulated node has only its system disk (/dev/sda, lib/sim/handlers/stats.ts), so no user disk. */
 const USER_DISKS: string[] = [];
 
